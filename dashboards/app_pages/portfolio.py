@@ -1,0 +1,97 @@
+"""Portfolio page: where every project stands, at a glance.
+
+Layout only; queries and numbers come from `dashboards.data`, words from
+`dashboards.i18n`. Problems are shown as messages, never as tracebacks.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from dashboards import data
+from dashboards.i18n import t
+from warehouse.db import WarehouseError
+from warehouse.settings import ConfigError
+
+
+def _project_columns() -> dict[str, object]:
+    """Translated headers (units h and ¥ live there) and number formats for the project table."""
+    cc = st.column_config
+    return {
+        "project_key": cc.TextColumn(t("col.project_key")),
+        "project_name": cc.TextColumn(t("col.project")),
+        "tasks_total": cc.NumberColumn(t("col.tasks"), format="%,d"),
+        "completion_rate": cc.ProgressColumn(t("col.completion"), format="percent", min_value=0.0, max_value=1.0),
+        "overdue_tasks": cc.NumberColumn(t("col.overdue"), format="%,d"),
+        "hours_this_month": cc.NumberColumn(t("col.hours_month"), format="%,.1f"),
+        "open_bugs": cc.NumberColumn(t("col.open_bugs"), format="%,d"),
+        "budget": cc.NumberColumn(t("col.budget"), format="%,.0f"),
+        "cost_to_date": cc.NumberColumn(t("col.cost"), format="%,.0f"),
+        "due_date": cc.DateColumn(t("col.due_date")),
+    }
+
+
+def _trend_chart(trend: pl.DataFrame) -> alt.Chart:
+    """Open tasks (solid) and cumulative resolved (dashed) per project over time."""
+    labels = {measure: t(f"chart.{measure}") for measure in data.TREND_MEASURES}
+    long = data.trend_long(trend, labels)
+    return (
+        alt.Chart(long, title=t("chart.trend_title"))
+        .mark_line()
+        .encode(
+            x=alt.X("day:T", title=t("chart.day")),
+            y=alt.Y("value:Q", title=t("chart.count")),
+            color=alt.Color("project_name:N", title=t("chart.project")),
+            strokeDash=alt.StrokeDash("measure:N", title=t("chart.measure"), sort=list(labels.values())),
+            tooltip=[
+                alt.Tooltip("project_name:N", title=t("chart.project")),
+                alt.Tooltip("day:T", title=t("chart.day")),
+                alt.Tooltip("measure:N", title=t("chart.measure")),
+                alt.Tooltip("value:Q", title=t("chart.count")),
+            ],
+        )
+    )
+
+
+def render() -> None:
+    """Draw the page."""
+    st.title(t("portfolio.title"))
+    try:
+        settings = data.get_settings()
+        snapshot = data.snapshot_key(settings)
+        if snapshot is None:
+            st.info(t("msg.no_data", path=settings.warehouse.published_path))
+            return
+        kpis = data.cached_portfolio_kpis(settings, snapshot)
+        trend = data.cached_portfolio_trend(settings, snapshot, data.DEFAULT_TREND_DAYS)
+    except ConfigError as error:
+        st.error(t("msg.config_error", message=error))
+        return
+    except WarehouseError as error:
+        st.error(t("msg.warehouse_error", message=error))
+        return
+
+    if kpis.is_empty():
+        st.info(t("msg.no_projects"))
+        return
+
+    totals = data.portfolio_totals(kpis)
+    if totals.as_of is not None:
+        st.caption(t("msg.as_of", as_of=totals.as_of.isoformat()))
+    metrics = data.metric_values(totals)
+    for column, (label_key, value) in zip(st.columns(len(metrics)), metrics.items()):
+        column.metric(t(label_key), value)
+
+    st.subheader(t("portfolio.projects_header"))
+    st.dataframe(data.project_table(kpis), column_config=_project_columns(), hide_index=True)
+
+    st.subheader(t("portfolio.trend_header"))
+    if trend.is_empty():
+        st.info(t("msg.no_trend"))
+    else:
+        st.altair_chart(_trend_chart(trend), width="stretch")
+
+
+render()

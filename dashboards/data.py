@@ -1,0 +1,211 @@
+"""Data access and shaping for the dashboard, kept out of the pages.
+
+Pages stay thin (layout and widgets only) so that the queries and numbers
+they show can be tested without a browser. Every query goes through
+`warehouse.db.read_frame`, i.e. the published read-only snapshot, so the
+dashboard never contends with a running sync.
+
+Caching: query results are cached for a minute, keyed on the snapshot's
+path and file identity (mtime, inode, size). A publish replaces the file
+atomically, which changes that key, so new data shows on the next rerun
+instead of after the TTL.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+import polars as pl
+import streamlit as st
+
+from warehouse.db import read_frame
+from warehouse.settings import CONFIG_ENV, Settings, load_settings
+
+CACHE_TTL_SECONDS: Final = 60
+DEFAULT_TREND_DAYS: Final = 180
+
+KPI_SQL: Final = """
+SELECT
+    project_key,
+    coalesce(project_name, project_key) AS project_name,
+    as_of,
+    tasks_total,
+    tasks_done,
+    completion_rate,
+    overdue_tasks,
+    open_bugs,
+    hours_logged_total,
+    hours_this_month,
+    estimate_hours_total,
+    budget,
+    cost_to_date,
+    due_date
+FROM mart_project_kpis
+ORDER BY project_key
+"""
+
+# The window ends at the latest day in the mart, not today, so a warehouse
+# that has not synced for a while still shows its last half-year.
+TREND_SQL: Final = """
+SELECT
+    d.project_key,
+    coalesce(k.project_name, d.project_key) AS project_name,
+    d.day,
+    d.open_tasks,
+    d.cumulative_resolved
+FROM mart_project_daily AS d
+LEFT JOIN mart_project_kpis AS k USING (project_key)
+WHERE d.day > (SELECT max(day) FROM mart_project_daily) - CAST(? AS INTEGER)
+ORDER BY d.project_key, d.day
+"""
+
+# Columns of the per-project table, in display order; pages label them via i18n.
+PROJECT_TABLE_COLUMNS: Final[tuple[str, ...]] = (
+    "project_key",
+    "project_name",
+    "tasks_total",
+    "completion_rate",
+    "overdue_tasks",
+    "hours_this_month",
+    "open_bugs",
+    "budget",
+    "cost_to_date",
+    "due_date",
+)
+
+TREND_MEASURES: Final[tuple[str, ...]] = ("open_tasks", "cumulative_resolved")
+
+
+# ------------------------------------------------------------------ settings
+
+
+def get_settings() -> Settings:
+    """The configuration, parsed once per (LODESTAR_CONFIG, working directory).
+
+    Both values are read at call time and passed as the cache key, so
+    pointing LODESTAR_CONFIG elsewhere (tests, a second deployment in the
+    same process) is honoured instead of serving the first config forever.
+    """
+    return _cached_settings(os.environ.get(CONFIG_ENV), os.getcwd())
+
+
+@st.cache_resource(show_spinner=False)
+def _cached_settings(config_env: str | None, cwd: str) -> Settings:
+    """Load settings; the arguments only key the cache, `load_settings` reads them itself."""
+    return load_settings()
+
+
+def snapshot_key(settings: Settings) -> str | None:
+    """Identity of the published snapshot, or None when nothing is published yet.
+
+    Used as the cache key of every cached query: a new publish is a new file
+    (atomic rename), hence a new key and fresh results at once.
+    """
+    path = settings.warehouse.published_path
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return f"{path}|{stat.st_mtime_ns}|{stat.st_ino}|{stat.st_size}"
+
+
+# ------------------------------------------------------------------ queries
+
+
+def portfolio_kpis(settings: Settings) -> pl.DataFrame:
+    """One row per project from `mart_project_kpis`."""
+    return read_frame(settings, KPI_SQL)
+
+
+def portfolio_trend(settings: Settings, days: int = DEFAULT_TREND_DAYS) -> pl.DataFrame:
+    """Daily open and cumulative-resolved task counts per project for the last `days` days of data."""
+    if days < 1:
+        raise ValueError(f"days must be at least 1, got {days}")
+    return read_frame(settings, TREND_SQL, [int(days)])
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def cached_portfolio_kpis(_settings: Settings, snapshot: str) -> pl.DataFrame:
+    """`portfolio_kpis`, cached per snapshot (`_settings` is not hashed; `snapshot` names it)."""
+    return portfolio_kpis(_settings)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def cached_portfolio_trend(_settings: Settings, snapshot: str, days: int = DEFAULT_TREND_DAYS) -> pl.DataFrame:
+    """`portfolio_trend`, cached per snapshot and window."""
+    return portfolio_trend(_settings, days)
+
+
+# ------------------------------------------------------------------ shaping
+
+
+@dataclass(frozen=True)
+class PortfolioTotals:
+    """Portfolio-wide figures for the KPI row."""
+
+    projects: int
+    tasks: int
+    completion: float | None
+    overdue: int
+    hours_this_month: float
+    open_bugs: int
+    as_of: date | None
+
+
+def portfolio_totals(kpis: pl.DataFrame) -> PortfolioTotals:
+    """Sum the per-project KPIs.
+
+    Completion is done/total over all tasks, not the mean of project rates,
+    so a small project does not weigh as much as a large one.
+    """
+    if kpis.is_empty():
+        return PortfolioTotals(0, 0, None, 0, 0.0, 0, None)
+    tasks = int(kpis["tasks_total"].sum())
+    done = int(kpis["tasks_done"].sum())
+    return PortfolioTotals(
+        projects=kpis.height,
+        tasks=tasks,
+        completion=done / tasks if tasks else None,
+        overdue=int(kpis["overdue_tasks"].sum()),
+        hours_this_month=float(kpis["hours_this_month"].sum()),
+        open_bugs=int(kpis["open_bugs"].sum()),
+        as_of=kpis["as_of"].max(),
+    )
+
+
+def metric_values(totals: PortfolioTotals) -> dict[str, str]:
+    """Formatted KPI values keyed by their i18n label key, in display order.
+
+    Hours carry their unit here because st.metric has no unit field.
+    """
+    completion = "—" if totals.completion is None else f"{totals.completion:.0%}"
+    return {
+        "kpi.projects": f"{totals.projects:,}",
+        "kpi.tasks": f"{totals.tasks:,}",
+        "kpi.completion": completion,
+        "kpi.overdue": f"{totals.overdue:,}",
+        "kpi.hours_month": f"{totals.hours_this_month:,.1f} h",
+        "kpi.open_bugs": f"{totals.open_bugs:,}",
+    }
+
+
+def project_table(kpis: pl.DataFrame) -> pl.DataFrame:
+    """The per-project table: display columns only, in display order."""
+    return kpis.select(PROJECT_TABLE_COLUMNS)
+
+
+def trend_long(trend: pl.DataFrame, measure_labels: dict[str, str]) -> pl.DataFrame:
+    """Reshape the trend to one row per (project, day, measure) for a single Altair chart.
+
+    `measure_labels` maps each of TREND_MEASURES to its translated name,
+    which becomes the legend entry.
+    """
+    return trend.unpivot(
+        on=list(TREND_MEASURES),
+        index=["project_key", "project_name", "day"],
+        variable_name="measure",
+        value_name="value",
+    ).with_columns(pl.col("measure").replace_strict(measure_labels, return_dtype=pl.String))

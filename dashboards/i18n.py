@@ -1,0 +1,97 @@
+"""Every word the dashboard shows, in Chinese and English.
+
+Strings live in one table rather than inline in pages so that a missing
+translation is a test failure, not a half-translated screen, and so that
+later pages reuse the same column headers and units.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+LANGS: Final[tuple[str, ...]] = ("zh", "en")
+DEFAULT_LANG: Final = "zh"
+LANG_NAMES: Final[dict[str, str]] = {"zh": "中文", "en": "English"}
+SESSION_KEY: Final = "lang"
+
+STRINGS: Final[dict[str, dict[str, str]]] = {
+    # shell
+    "app.language": {"zh": "语言", "en": "Language"},
+    "page.portfolio": {"zh": "项目组合", "en": "Portfolio"},
+    # messages
+    "msg.no_data": {
+        "zh": "还没有已发布的数据仓库（{path}）。请先运行 `make demo` 生成演示数据，或运行 `lodestar sync` 同步真实数据，然后刷新本页。",
+        "en": "No published warehouse yet ({path}). Run `make demo` for the demo company, or `lodestar sync` for your own sources, then reload this page.",
+    },
+    "msg.no_projects": {
+        "zh": "数据仓库中还没有项目。请检查 lodestar.toml 中的数据源后运行 `lodestar sync`。",
+        "en": "The warehouse has no projects yet. Check the sources in lodestar.toml, then run `lodestar sync`.",
+    },
+    "msg.config_error": {"zh": "配置错误：{message}", "en": "Configuration problem: {message}"},
+    "msg.warehouse_error": {"zh": "数据仓库错误：{message}", "en": "Warehouse problem: {message}"},
+    "msg.no_trend": {"zh": "所选时间范围内没有每日数据。", "en": "No daily data in this period."},
+    "msg.as_of": {"zh": "数据截至 {as_of}", "en": "Data as of {as_of}"},
+    # portfolio page
+    "portfolio.title": {"zh": "项目组合总览", "en": "Portfolio overview"},
+    "portfolio.projects_header": {"zh": "各项目情况", "en": "Projects"},
+    "portfolio.trend_header": {"zh": "趋势", "en": "Trend"},
+    # KPI metrics
+    "kpi.projects": {"zh": "项目数", "en": "Projects"},
+    "kpi.tasks": {"zh": "任务数", "en": "Tasks"},
+    "kpi.completion": {"zh": "完成率", "en": "Completion"},
+    "kpi.overdue": {"zh": "逾期任务", "en": "Overdue tasks"},
+    "kpi.hours_month": {"zh": "本月工时", "en": "Hours this month"},
+    "kpi.open_bugs": {"zh": "未关闭缺陷", "en": "Open bugs"},
+    # column headers; units sit in the header so cells stay plain numbers
+    "col.project_key": {"zh": "项目代号", "en": "Key"},
+    "col.project": {"zh": "项目", "en": "Project"},
+    "col.tasks": {"zh": "任务数", "en": "Tasks"},
+    "col.completion": {"zh": "完成率", "en": "Completion"},
+    "col.overdue": {"zh": "逾期任务", "en": "Overdue"},
+    "col.hours_month": {"zh": "本月工时 (h)", "en": "Hours this month (h)"},
+    "col.open_bugs": {"zh": "未关闭缺陷", "en": "Open bugs"},
+    "col.budget": {"zh": "预算 (¥)", "en": "Budget (¥)"},
+    "col.cost": {"zh": "累计成本 (¥)", "en": "Cost to date (¥)"},
+    "col.due_date": {"zh": "计划完成", "en": "Due"},
+    # trend chart
+    "chart.trend_title": {"zh": "未完成任务与累计完成任务", "en": "Open tasks and cumulative resolved"},
+    "chart.day": {"zh": "日期", "en": "Date"},
+    "chart.count": {"zh": "任务数", "en": "Tasks"},
+    "chart.project": {"zh": "项目", "en": "Project"},
+    "chart.measure": {"zh": "指标", "en": "Measure"},
+    "chart.open_tasks": {"zh": "未完成任务", "en": "Open tasks"},
+    "chart.cumulative_resolved": {"zh": "累计完成", "en": "Cumulative resolved"},
+}
+
+
+def current_lang() -> str:
+    """The language chosen in the sidebar; Chinese until someone switches.
+
+    Outside a Streamlit run (CLI, plain tests) there is no session, so the
+    default is used without touching st.session_state. An unknown code also
+    falls back to the default so a stale session value cannot break rendering.
+    """
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return DEFAULT_LANG
+    lang = st.session_state.get(SESSION_KEY, DEFAULT_LANG)
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+def t(key: str, lang: str | None = None, **fmt: object) -> str:
+    """Translate ``key`` into ``lang`` (default: the session's language).
+
+    An unknown key or language raises KeyError on purpose: a typo must fail
+    a test rather than show a raw key to a user. ``fmt`` fills ``{name}``
+    placeholders.
+    """
+    if key not in STRINGS:
+        raise KeyError(f"no translation for {key!r}")
+    chosen = lang if lang is not None else current_lang()
+    entry = STRINGS[key]
+    if chosen not in entry:
+        raise KeyError(f"no {chosen!r} translation for {key!r}")
+    text = entry[chosen]
+    return text.format(**fmt) if fmt else text

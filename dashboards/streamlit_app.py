@@ -1,0 +1,55 @@
+"""Lodestar dashboard entrypoint: page config, language switch, navigation.
+
+Run with `streamlit run dashboards/streamlit_app.py`. Pages are listed in
+PAGES; adding one is one line there plus its title in `dashboards/i18n.py`.
+Streamlit executes this file as a script on every rerun, so the code runs
+at top level (it cannot use `if __name__ == "__main__"`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from dashboards.i18n import LANG_NAMES, LANGS, SESSION_KEY, t
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One navigation entry: script path (relative to this file), i18n title key, icon."""
+
+    path: str
+    title_key: str
+    icon: str
+    default: bool = False
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("app_pages/portfolio.py", "page.portfolio", ":material/dashboard:", default=True),
+)
+
+
+def language_switch() -> None:
+    """Sidebar 中文 / English switch; its widget key stores the choice in st.session_state["lang"].
+
+    The first option is the default language, so a new session starts in Chinese.
+    """
+    st.sidebar.radio(
+        t("app.language"),
+        options=LANGS,
+        format_func=LANG_NAMES.__getitem__,
+        key=SESSION_KEY,
+        horizontal=True,
+    )
+
+
+def main() -> None:
+    """Configure the page, draw the shared sidebar, then run the selected page."""
+    st.set_page_config(page_title="Lodestar", layout="wide")
+    language_switch()
+    pages = [st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, default=spec.default) for spec in PAGES]
+    st.navigation(pages).run()
+
+
+main()

@@ -1,0 +1,167 @@
+"""`lodestar` command line: sync, demo, query."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from warehouse.settings import ConfigError, Settings, default_demo_settings, load_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _dagster_home() -> Path:
+    """The instance of `dagster.yaml`: $DAGSTER_HOME, else the current directory's dagster.yaml."""
+    if os.environ.get("DAGSTER_HOME"):
+        return Path(os.environ["DAGSTER_HOME"])
+    here = Path.cwd()
+    if (here / "dagster.yaml").is_file():
+        return here
+    home = Path.home() / ".lodestar" / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def _metadata_value(value):
+    return getattr(value, "value", value)
+
+
+def run_sync(settings: Settings, only_source: str | None, full: bool, out=sys.stdout) -> int:
+    """Materialise the sync job in-process against the Dagster instance; print per-source counts."""
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+    from pipelines.schedules import FULL_SYNC_JOB, SYNC_JOB
+    from pipelines.source_assets import canonical_asset_name, raw_asset_name
+
+    if only_source:
+        settings.source(only_source)
+    names = [s.name for s in settings.sources if s.enabled and (only_source is None or s.name == only_source)]
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(FULL_SYNC_JOB if full else SYNC_JOB)
+    selection = None
+    if only_source:
+        all_keys = defs.resolve_asset_graph().get_all_asset_keys()
+        skipped = {
+            dg.AssetKey(f(s.name)) for s in settings.sources if s.name != only_source
+            for f in (raw_asset_name, canonical_asset_name)
+        }
+        selection = sorted(all_keys - skipped)
+    os.environ["DAGSTER_HOME"] = str(_dagster_home())
+    instance = dg.DagsterInstance.get()
+    run_config = {}
+    if full:
+        run_config = {"ops": {raw_asset_name(n): {"config": {"full": True}} for n in names}}
+    result = job.execute_in_process(
+        instance=instance, run_config=run_config, raise_on_error=False, asset_selection=selection
+    )
+    print(f"{'source':<16}{'fetched':>10}{'inserted':>10}{'updated':>10}{'deleted':>10}{'seconds':>10}", file=out)
+    for name in names:
+        raw = _node_metadata(result, raw_asset_name(name))
+        canonical = _node_metadata(result, canonical_asset_name(name))
+        seconds = float(raw.get("seconds", 0)) + float(canonical.get("seconds", 0))
+        print(
+            f"{name:<16}{raw.get('fetched', '-'):>10}{canonical.get('inserted', '-'):>10}"
+            f"{canonical.get('updated', '-'):>10}{canonical.get('deleted', '-'):>10}{seconds:>10.2f}",
+            file=out,
+        )
+    failed_checks = [
+        e for e in result.get_asset_check_evaluations()
+        if not e.passed
+    ]
+    for evaluation in failed_checks:
+        print(f"check {evaluation.check_name} ({evaluation.severity.value}): failed", file=out)
+    if not result.success:
+        for event in result.all_events:
+            if event.is_failure and event.event_specific_data is not None:
+                error = getattr(event.event_specific_data, "error", None)
+                message = error.message.strip() if error else event.message
+                print(f"error in {event.step_key}: {message}", file=sys.stderr)
+        print("sync failed", file=sys.stderr)
+        return EXIT_FAILED
+    if any(e.severity.value == "ERROR" for e in failed_checks):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _node_metadata(result, node: str) -> dict:
+    try:
+        materializations = result.asset_materializations_for_node(node)
+    except Exception:
+        return {}
+    if not materializations:
+        return {}
+    return {k: _metadata_value(v) for k, v in materializations[-1].metadata.items()}
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    return run_sync(load_settings(args.config), args.source, args.full)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Build the demo company's warehouse through the real pipeline, from scratch."""
+    settings = default_demo_settings(Path.cwd(), seed=args.seed)
+    if args.warehouse:
+        settings.warehouse = type(settings.warehouse)(path=Path(args.warehouse)).resolved(Path.cwd())
+    print(f"Building the demo company (seed {args.seed}) into {settings.warehouse.path}")
+    return run_sync(settings, None, full=True)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from warehouse.db import WarehouseError, read_frame
+
+    settings = load_settings(args.config)
+    try:
+        frame = read_frame(settings, args.sql)
+    except WarehouseError as error:
+        print(f"lodestar query: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.format == "csv":
+        sys.stdout.write(frame.write_csv())
+    elif args.format == "json":
+        sys.stdout.write(frame.write_json() + "\n")
+    else:
+        import polars as pl
+
+        with pl.Config(tbl_rows=min(frame.height, 200), tbl_cols=-1, fmt_str_lengths=60, tbl_hide_dataframe_shape=False):
+            print(frame)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lodestar", description="Where every project really stands.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    sync = commands.add_parser("sync", help="fetch every source, update the warehouse, publish it")
+    sync.add_argument("--config", help="lodestar.toml (default: $LODESTAR_CONFIG, ./lodestar.toml, the demo)")
+    sync.add_argument("--source", help="only this source (by name)")
+    sync.add_argument("--full", action="store_true", help="refetch everything and reconcile deletions")
+    sync.set_defaults(handler=cmd_sync)
+
+    demo = commands.add_parser("demo", help="build the demo company's warehouse")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--warehouse", help="warehouse file (default data/warehouse.duckdb)")
+    demo.set_defaults(handler=cmd_demo)
+
+    query = commands.add_parser("query", help="read-only SQL against the published warehouse")
+    query.add_argument("sql")
+    query.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    query.add_argument("--config")
+    query.set_defaults(handler=cmd_query)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ConfigError as error:
+        print(f"lodestar: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,279 @@
+"""Helpers shared by every source's pure parse functions (see docs/payload-contract.md).
+
+Everything here is deterministic and free of I/O so that rebuilding the
+warehouse from `raw_payloads` always yields the same rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime, timezone
+from typing import Any
+
+Rows = dict[str, list[dict[str, Any]]]
+
+_NULL_TEXT = {"", "<null>", "null", "none"}
+
+
+def to_utc(value: Any) -> datetime | None:
+    """Convert an API timestamp to naive UTC, the only form TIMESTAMP columns hold.
+
+    Naive inputs are taken to be UTC already; anything unparseable becomes None
+    rather than raising, because one odd value must not sink a whole sync.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.lower() in _NULL_TEXT:
+            return None
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    else:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def to_date(value: Any) -> date | None:
+    """Convert an API date (or timestamp, taken as its UTC day) to `datetime.date`."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        converted = to_utc(value)
+        return converted.date() if converted else None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in _NULL_TEXT:
+            return None
+        if len(text) == 10:
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                return None
+        converted = to_utc(text)
+        return converted.date() if converted else None
+    return None
+
+
+def seconds_to_hours(value: Any) -> float | None:
+    """Vendor APIs count time in seconds; the warehouse counts hours."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value) / 3600.0
+    except (TypeError, ValueError):
+        return None
+
+
+def to_float(value: Any) -> float | None:
+    """Story points and similar custom fields arrive as numbers or numeric strings."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def identity_row(source: str, account: str, display_name: str | None = None, email: str | None = None) -> dict[str, Any]:
+    """One `identities` row; every person column elsewhere refers to its identity_id."""
+    return {
+        "identity_id": f"{source}:{account}",
+        "source": source,
+        "account": account,
+        "display_name": display_name,
+        "email": email,
+    }
+
+
+def merge_identities(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Deduplicate identities by id, keeping the first non-empty value of each column.
+
+    One payload mentions the same account many times (reporter, commenter, ...);
+    emitting it once keeps loader upserts cheap and deterministic.
+    """
+    merged: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        current = merged.get(row["identity_id"])
+        if current is None:
+            merged[row["identity_id"]] = dict(row)
+            continue
+        for column, value in row.items():
+            if current.get(column) in (None, "") and value not in (None, ""):
+                current[column] = value
+    return list(merged.values())
+
+
+def unique_links(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop task_links rows repeating the primary key (from, to, link_type)."""
+    seen: set[tuple[str, str, str]] = set()
+    result = []
+    for row in rows:
+        key = (row["from_task_id"], row["to_task_id"], row["link_type"])
+        if key in seen or row["from_task_id"] == row["to_task_id"]:
+            continue
+        seen.add(key)
+        result.append(row)
+    return result
+
+
+def link_row(source: str, from_task_id: str, to_task_id: str, link_type: str) -> dict[str, Any]:
+    """A `task_links` row with the contract's defaults (FS, no lag)."""
+    return {
+        "from_task_id": from_task_id,
+        "to_task_id": to_task_id,
+        "link_type": link_type,
+        "dependency": "FS",
+        "lag_days": 0.0,
+        "source": source,
+    }
+
+
+# Upper-case tokens that look like Jira keys in prose but never are.
+_NOT_PROJECT_KEYS = frozenset({"UTF", "ISO", "SHA", "RFC", "CVE", "HTTP", "TLS", "SSL", "MD", "GB", "PEP", "IPV", "X"})
+
+_REPO_REF = r"(?<![\w./-])(?P<repo>[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+)#(?P<repo_num>\d+)(?!\w)"
+_BARE_REF = r"(?<![\w/#&])#(?P<bare_num>\d+)(?!\w)"
+_JIRA_REF = r"(?<![A-Za-z0-9])(?P<jira>[A-Z][A-Z0-9_]+)-(?P<jira_num>\d+)(?![A-Za-z0-9])"
+_DEFAULT_PATTERN = re.compile(f"{_REPO_REF}|{_BARE_REF}|{_JIRA_REF}")
+
+
+def _pattern_for(jira_project_keys: Iterable[str] | None) -> re.Pattern[str]:
+    if jira_project_keys is None:
+        return _DEFAULT_PATTERN
+    keys = sorted({k.strip().upper() for k in jira_project_keys if k and k.strip()}, key=lambda k: (-len(k), k))
+    if not keys:
+        return re.compile(f"{_REPO_REF}|{_BARE_REF}")
+    alternatives = "|".join(re.escape(k) for k in keys)
+    jira = rf"(?<![A-Za-z0-9])(?P<jira>(?i:{alternatives}))-(?P<jira_num>\d+)(?![A-Za-z0-9])"
+    return re.compile(f"{_REPO_REF}|{_BARE_REF}|{jira}")
+
+
+def find_task_keys(
+    text: str | None,
+    default_repo: str | None = None,
+    jira_project_keys: Iterable[str] | None = None,
+) -> list[str]:
+    """Task keys mentioned in commit messages, PR titles and branch names, in order of appearance.
+
+    `PROJ-123` stays a Jira key; `#45` becomes `default_repo#45` (dropped when no
+    repo is known); `group/sub/repo#45` is kept whole. With `jira_project_keys`
+    only those projects count (matched case-insensitively, as branch names are
+    often lower case), which avoids false hits such as `UTF-8`.
+    """
+    if not text:
+        return []
+    found: list[str] = []
+    for match in _pattern_for(jira_project_keys).finditer(text):
+        if match.group("repo"):
+            key = f"{match.group('repo')}#{int(match.group('repo_num'))}"
+        elif match.group("bare_num"):
+            if not default_repo:
+                continue
+            key = f"{default_repo}#{int(match.group('bare_num'))}"
+        else:
+            project = match.group("jira").upper()
+            if jira_project_keys is None and project in _NOT_PROJECT_KEYS:
+                continue
+            key = f"{project}-{int(match.group('jira_num'))}"
+        if key not in found:
+            found.append(key)
+    return found
+
+
+def task_ids_for_keys(keys: Iterable[str], source: str, jira_source: str | None = None) -> list[str]:
+    """Turn keys from `find_task_keys` into task_ids.
+
+    Repository keys (`owner/repo#N`) belong to the git source itself; Jira keys
+    belong to the Jira source, which a git parser only knows if told.
+    """
+    result = []
+    for key in keys:
+        owner = source if "#" in key else (jira_source or source)
+        task_id = f"{owner}:{key}"
+        if task_id not in result:
+            result.append(task_id)
+    return result
+
+
+def _normalise_name(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", name.strip().lower())
+
+
+_TYPE_CATEGORIES = {
+    "epic": "epic", "史诗": "epic", "史诗故事": "epic", "initiative": "epic",
+    "story": "feature", "userstory": "feature", "newfeature": "feature", "feature": "feature",
+    "improvement": "feature", "enhancement": "feature", "需求": "feature", "故事": "feature",
+    "用户故事": "feature", "新功能": "feature", "改进": "feature", "优化": "feature",
+    "task": "task", "任务": "task", "spike": "task", "chore": "task", "test": "task",
+    "subtask": "subtask", "technicalsubtask": "subtask", "子任务": "subtask",
+    "bug": "bug", "defect": "bug", "缺陷": "bug", "故障": "bug", "incident": "bug", "事件": "bug",
+}
+
+
+def type_category_for(type_name: str | None) -> str:
+    """Map a tool's issue type name onto epic|feature|task|subtask|bug.
+
+    Unknown types (Question, Wish, ...) count as `task`: every task needs a
+    category for roll-ups, and plain work is the least surprising guess.
+    """
+    if not type_name:
+        return "task"
+    name = _normalise_name(type_name)
+    if name in _TYPE_CATEGORIES:
+        return _TYPE_CATEGORIES[name]
+    if ("sub" in name and "task" in name) or "子任务" in name:
+        return "subtask"
+    if any(word in name for word in ("bug", "defect", "缺陷", "故障")):
+        return "bug"
+    if "epic" in name or "史诗" in name:
+        return "epic"
+    if any(word in name for word in ("story", "feature", "需求", "improvement", "enhancement")):
+        return "feature"
+    return "task"
+
+
+_STATUS_CATEGORIES = {
+    "open": "todo", "todo": "todo", "backlog": "todo", "new": "todo", "reopened": "todo",
+    "selectedfordevelopment": "todo", "待办": "todo", "新建": "todo", "打开": "todo",
+    "重新打开": "todo", "待处理": "todo", "opened": "todo",
+    "inprogress": "in_progress", "inreview": "in_progress", "review": "in_progress",
+    "codereview": "in_progress", "doing": "in_progress", "patchavailable": "in_progress",
+    "intest": "in_progress", "testing": "in_progress", "inqa": "in_progress",
+    "进行中": "in_progress", "处理中": "in_progress", "开发中": "in_progress", "测试中": "in_progress",
+    "评审中": "in_progress",
+    "done": "done", "closed": "done", "resolved": "done", "complete": "done", "completed": "done",
+    "fixed": "done", "released": "done", "merged": "done", "cancelled": "done", "canceled": "done",
+    "完成": "done", "已完成": "done", "已关闭": "done", "关闭": "done", "已解决": "done", "已取消": "done",
+}
+
+
+def status_category_for(name: str | None) -> str | None:
+    """Fallback status name → todo|in_progress|done when the tool gives no category.
+
+    `Reopened` is todo, as in Jira's default workflow. Unknown names return
+    None so the caller can prefer better evidence (e.g. Jira's statusCategory).
+    """
+    if not name:
+        return None
+    key = _normalise_name(name)
+    if key in _STATUS_CATEGORIES:
+        return _STATUS_CATEGORIES[key]
+    if any(word in key for word in ("progress", "review", "doing", "进行", "处理中", "开发中", "测试中")):
+        return "in_progress"
+    if any(word in key for word in ("done", "closed", "resolved", "complete", "完成", "关闭", "解决")):
+        return "done"
+    if any(word in key for word in ("todo", "backlog", "open", "待办", "新建")):
+        return "todo"
+    return None

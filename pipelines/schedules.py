@@ -1,0 +1,34 @@
+"""Jobs and schedules: an hourly incremental sync and a daily full reconcile."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+SYNC_JOB = "lodestar_sync"
+FULL_SYNC_JOB = "lodestar_full_reconcile"
+
+
+def full_run_config(raw_asset_names: Sequence[str]) -> dict:
+    return {"ops": {name: {"config": {"full": True}} for name in raw_asset_names}}
+
+
+def build_jobs_and_schedules(raw_asset_names: Sequence[str], timezone: str):
+    selection = dg.AssetSelection.all()
+    sync_job = dg.define_asset_job(
+        SYNC_JOB, selection=selection, description="Incremental sync of every source, then marts and publish."
+    )
+    full_job = dg.define_asset_job(
+        FULL_SYNC_JOB,
+        selection=selection,
+        config=full_run_config(raw_asset_names),
+        description="Full refetch of every source; items gone at the source are marked deleted.",
+    )
+    hourly = dg.ScheduleDefinition(
+        name="hourly_incremental_sync", job=sync_job, cron_schedule="7 * * * *", execution_timezone=timezone
+    )
+    daily = dg.ScheduleDefinition(
+        name="daily_full_reconcile", job=full_job, cron_schedule="30 2 * * *", execution_timezone=timezone
+    )
+    return [sync_job, full_job], [hourly, daily]

@@ -1,0 +1,322 @@
+"""Pure parser for timesheet files (`timesheet_file`): CSV or XLSX bytes in, worklog rows out.
+
+Timesheets are typed by hand, so every bad row becomes a `RowError` the user
+can find in the file (row numbers as a spreadsheet shows them) instead of an
+exception that would drop the whole file.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from pipelines.common_parse import identity_row, merge_identities
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem, located as the user sees it: `row` 1 is the file's first row."""
+
+    row: int | None
+    column: str | None
+    value: str | None
+    reason: str
+
+
+@dataclass
+class TimesheetParse:
+    """Rows for `worklogs` and `identities`, plus the problems found on the way."""
+
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {"worklogs": [], "identities": []})
+    errors: list[RowError] = field(default_factory=list)
+
+
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "person": ("person", "name", "employee", "staff", "member", "姓名", "员工", "人员", "员工姓名", "成员"),
+    "date": ("date", "day", "workdate", "日期", "工作日期"),
+    "hours": ("hours", "hour", "hrs", "timespent", "工时", "小时", "小时数", "工时数"),
+    "task": ("task", "taskkey", "taskid", "issue", "issuekey", "ticket", "任务", "任务编号", "任务号", "任务id"),
+    "comment": ("comment", "comments", "note", "notes", "description", "备注", "说明", "工作内容"),
+    "email": ("email", "mail", "emailaddress", "邮箱", "电子邮箱", "邮件"),
+}
+REQUIRED = ("person", "date", "hours")
+_TOTAL_MARKERS = frozenset({"合计", "总计", "小计", "total", "sum", "subtotal"})
+_HEADER_SCAN_ROWS = 20
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def parse_timesheet(
+    data: bytes,
+    filename: str,
+    source: str,
+    column_map: Mapping[str, str] | None = None,
+) -> TimesheetParse:
+    """Parse one timesheet file; never raises on bad content.
+
+    `column_map` maps a logical column (person, date, hours, task, comment,
+    email) to the header text used in this file, for headers the built-in
+    English/Chinese aliases do not know. Worklogs carry `task_id=None` and the
+    raw `task_key`, which the loader resolves to a task_id.
+    """
+    result = TimesheetParse()
+    try:
+        table = list(_read_table(data, filename))
+    except _FileProblem as problem:
+        result.errors.append(RowError(None, None, filename, f"{filename}: {problem}"))
+        return result
+
+    header_row, columns = _find_header(table, column_map or {})
+    missing = [name for name in REQUIRED if name not in columns]
+    if missing:
+        expected = "; ".join(f"{name}: {', '.join(_expected_names(name, column_map))}" for name in missing)
+        result.errors.append(RowError(
+            header_row, None, filename,
+            f"{filename}: missing required column(s) {', '.join(missing)}; expected a header row with {expected}",
+        ))
+        return result
+
+    headers = {name: _text(text) or name for name, text in _header_texts(table, header_row, columns).items()}
+    identities: list[dict[str, Any]] = []
+    seen: Counter[str] = Counter()
+    for row_number, cells in table:
+        if row_number <= header_row or not any(_text(c) for c in cells):
+            continue
+        values = {name: (cells[index] if index < len(cells) else None) for name, index in columns.items()}
+        worklog = _parse_row(row_number, values, headers, source, result.errors)
+        if worklog is None:
+            continue
+        fingerprint = json.dumps(worklog.pop("_content"), ensure_ascii=False)
+        seen[fingerprint] += 1
+        digest = hashlib.sha256(f"{fingerprint}|{seen[fingerprint]}".encode()).hexdigest()[:32]
+        worklog["worklog_id"] = f"{source}:timesheet:{digest}"
+        identities.append(worklog.pop("_identity"))
+        result.rows["worklogs"].append(worklog)
+    result.rows["identities"] = merge_identities(identities)
+    return result
+
+
+class _FileProblem(Exception):
+    """The file as a whole cannot be read (encoding, format)."""
+
+
+def _read_table(data: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
+    lowered = filename.lower()
+    if lowered.endswith(".xls"):
+        raise _FileProblem("old .xls workbooks are not supported; save the file as .xlsx or .csv")
+    if lowered.endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04":
+        return _read_xlsx(data)
+    return _read_csv(data)
+
+
+def _read_csv(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise _FileProblem("cannot decode the file as UTF-8 or GBK text")
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    return iter([(number, record) for number, record in enumerate(records, start=1)])
+
+
+def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()
+        rows = []
+        for cells in sheet.iter_rows():
+            number = next((cell.row for cell in cells if getattr(cell, "row", None)), None)
+            if number is not None:
+                rows.append((number, [cell.value for cell in cells]))
+        workbook.close()
+    except Exception as exc:  # openpyxl raises many types for damaged files; report, never crash.
+        raise _FileProblem(f"cannot read the workbook ({type(exc).__name__})") from exc
+    return iter(rows)
+
+
+def _normalise_header(value: Any) -> str:
+    text = _text(value).lower()
+    text = re.sub(r"[(（\[【].*?[)）\]】]", "", text)
+    return re.sub(r"[\s_\-:：]+", "", text)
+
+
+def _find_header(table: list[tuple[int, list[Any]]], column_map: Mapping[str, str]) -> tuple[int | None, dict[str, int]]:
+    """The first row (within the first few) naming every required column.
+
+    Scanning past row 1 lets a title line such as "2024年1月工时表" sit above the header.
+    """
+    best: tuple[int | None, dict[str, int]] = (None, {})
+    for row_number, cells in table[:_HEADER_SCAN_ROWS]:
+        columns = _match_columns(cells, column_map)
+        if all(name in columns for name in REQUIRED):
+            return row_number, columns
+        if len(columns) > len(best[1]):
+            best = (row_number, columns)
+    return best
+
+
+def _match_columns(cells: list[Any], column_map: Mapping[str, str]) -> dict[str, int]:
+    """Header cell → logical column: configured names, exact aliases, then one word of a
+    bilingual header such as "姓名 Name"; each column and each logical name used once."""
+    normalised = [_normalise_header(c) for c in cells]
+    configured = {_normalise_header(header): name for name, header in column_map.items() if name in HEADER_ALIASES}
+    aliases = {alias: name for name, names in HEADER_ALIASES.items() for alias in names}
+    columns: dict[str, int] = {}
+    for index, header in enumerate(normalised):
+        name = configured.get(header)
+        if name and name not in columns:
+            columns[name] = index
+    for index, header in enumerate(normalised):
+        name = aliases.get(header)
+        if name and name not in columns and index not in columns.values():
+            columns[name] = index
+    for index, cell in enumerate(cells):
+        if index in columns.values():
+            continue
+        for word in re.split(r"[\s/|]+", _text(cell).lower()):
+            name = aliases.get(_normalise_header(word))
+            if name and name not in columns:
+                columns[name] = index
+                break
+    return columns
+
+
+def _header_texts(table: list[tuple[int, list[Any]]], header_row: int | None, columns: dict[str, int]) -> dict[str, Any]:
+    cells = next((cells for number, cells in table if number == header_row), [])
+    return {name: (cells[index] if index < len(cells) else name) for name, index in columns.items()}
+
+
+def _expected_names(name: str, column_map: Mapping[str, str] | None) -> list[str]:
+    configured = [column_map[name]] if column_map and name in column_map else []
+    return configured + [alias for alias in HEADER_ALIASES[name] if alias not in configured]
+
+
+def _parse_row(
+    row_number: int,
+    values: dict[str, Any],
+    headers: dict[str, str],
+    source: str,
+    errors: list[RowError],
+) -> dict[str, Any] | None:
+    """A worklog for one data row, or None after recording why it was rejected."""
+    person = _text(values.get("person"))
+    raw_date = values.get("date")
+    if person.lower() in _TOTAL_MARKERS and not _text(raw_date):
+        return None
+    problems = []
+    if not person:
+        problems.append(RowError(row_number, headers["person"], "", "missing person"))
+    day = _parse_date(raw_date)
+    if day is None:
+        problems.append(RowError(row_number, headers["date"], _text(raw_date), "unparseable date (use e.g. 2024-01-31, 2024/1/31 or 2024年1月31日)"))
+    hours, reason = _parse_hours(values.get("hours"))
+    if reason:
+        problems.append(RowError(row_number, headers["hours"], _text(values.get("hours")), reason))
+    if problems:
+        errors.extend(problems)
+        return None
+    email = _text(values.get("email")) or None
+    task_key = _text(values.get("task")) or None
+    comment = _text(values.get("comment")) or None
+    account = email.lower() if email else person
+    identity = identity_row(source, account, person, email)
+    return {
+        "task_id": None,
+        "task_key": task_key,
+        "person_id": identity["identity_id"],
+        "started_at": datetime(day.year, day.month, day.day),
+        "hours": hours,
+        "source": source,
+        "origin": "timesheet",
+        "comment": comment,
+        "_identity": identity,
+        "_content": [source, person, email, day.isoformat(), task_key, round(hours, 6), comment],
+    }
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value).strip()
+
+
+_DATE_FORMS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
+    re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def _parse_date(value: Any) -> date | None:
+    """Dates as people type them, plus Excel date cells and serial day numbers."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 20000 <= value <= 80000:
+            return _EXCEL_EPOCH + timedelta(days=int(value))
+        return None
+    text = _text(value)
+    for pattern in _DATE_FORMS:
+        match = pattern.match(text)
+        if match:
+            try:
+                return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            except ValueError:
+                return None
+    return None
+
+
+_HOUR_UNITS = re.compile(r"\s*(小时|工时|时|hours|hour|hrs|hr|h)$", re.I)
+
+
+def _parse_hours(value: Any) -> tuple[float, str | None]:
+    """Hours as a number, "7,5", "7.5h", "7:30" or an Excel time cell; 0–24 per row."""
+    if isinstance(value, bool):
+        return 0.0, "hours is not a number"
+    if isinstance(value, (int, float)):
+        hours = float(value)
+    elif isinstance(value, time):
+        hours = value.hour + value.minute / 60 + value.second / 3600
+    elif isinstance(value, timedelta):
+        hours = value.total_seconds() / 3600
+    else:
+        text = _HOUR_UNITS.sub("", _text(value))
+        clock = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+        if clock:
+            hours = int(clock.group(1)) + int(clock.group(2)) / 60
+        else:
+            if text.count(",") == 1 and "." not in text:
+                text = text.replace(",", ".")
+            try:
+                hours = float(text)
+            except ValueError:
+                return 0.0, "hours is not a number" if text else "missing hours"
+    if not math.isfinite(hours):
+        return 0.0, "hours is not a number"
+    if hours < 0:
+        return hours, "hours is negative"
+    if hours > 24:
+        return hours, "hours is more than 24 in one day"
+    return hours, None

@@ -1,0 +1,278 @@
+"""The one place that opens Lodestar's databases.
+
+Concurrency design (see SCHEMA.md, "Concurrency"): DuckDB allows one writing
+process and, while it writes, no other process may open the file at all. So:
+
+* the pipeline is the only writer of the warehouse file, serialised between
+  processes by an advisory file lock;
+* after each run it publishes an immutable copy (`published_path`) with an
+  atomic rename; readers (dashboard, `lodestar query`) open that copy read-only
+  and never contend with the writer;
+* people's edits go to a small SQLite store in WAL mode (many processes may
+  write it safely); the dashboard reads edits straight from it, so an edit is
+  visible at once, and every sync mirrors the store into the warehouse.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from warehouse.settings import Settings
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+EDITS_SCHEMA = Path(__file__).with_name("edits_schema.sql")
+WRITER_LOCK_TIMEOUT_SECONDS = 600.0
+
+
+class WarehouseError(RuntimeError):
+    """A warehouse problem worded for the user (missing snapshot, lock timeout, bad SQL)."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def migration_files() -> list[Path]:
+    return sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply migrations not yet recorded, each in its own transaction."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for path in migration_files():
+        version = path.stem
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(path.read_text(encoding="utf-8"))
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?)", [version, utc_now()])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied
+
+
+@contextlib.contextmanager
+def _writer_lock(warehouse_path: Path, timeout: float) -> Iterator[None]:
+    lock_path = warehouse_path.with_name(warehouse_path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise WarehouseError(
+                        f"{warehouse_path}: another Lodestar sync has held the warehouse for over "
+                        f"{timeout:.0f} s; try again when it finishes"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def open_writer(settings: Settings, timeout: float = WRITER_LOCK_TIMEOUT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse for writing, with migrations applied."""
+    path = settings.warehouse.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _writer_lock(path, timeout):
+        con = duckdb.connect(str(path))
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            apply_migrations(con)
+            yield con
+        finally:
+            con.close()
+
+
+def publish(settings: Settings) -> Path:
+    """Publish an immutable read-only copy of the warehouse with an atomic rename.
+
+    Readers that already opened the previous copy keep reading it (the old
+    inode lives until they close); new readers get the new one.
+    """
+    source = settings.warehouse.path
+    target = settings.warehouse.published_path
+    with _writer_lock(source, WRITER_LOCK_TIMEOUT_SECONDS):
+        con = duckdb.connect(str(source))
+        try:
+            apply_migrations(con)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        staging = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+        shutil.copyfile(source, staging)
+        os.replace(staging, target)
+    return target
+
+
+def _open_published(settings: Settings) -> duckdb.DuckDBPyConnection:
+    path = settings.warehouse.published_path
+    if not path.exists():
+        raise WarehouseError(
+            f"{path}: no published warehouse yet; run `lodestar sync` (or `lodestar demo`) first"
+        )
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+@contextlib.contextmanager
+def open_reader(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published snapshot; no file access, no config changes."""
+    con = _open_published(settings)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def read_frame(settings: Settings, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pl.DataFrame:
+    """Run a read-only query against the published warehouse."""
+    with open_reader(settings) as con:
+        try:
+            return pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
+        except duckdb.Error as error:
+            raise WarehouseError(f"query failed: {error}") from None
+
+
+# ---------------------------------------------------------------- edits store
+
+EDIT_TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "plan_tasks": ("task_id",),
+    "plan_dependencies": ("from_task_id", "to_task_id"),
+    "baselines": ("baseline_id",),
+    "baseline_tasks": ("baseline_id", "task_id"),
+    "risks": ("risk_id",),
+    "standups": ("standup_id",),
+}
+
+
+@contextlib.contextmanager
+def open_edits(settings: Settings) -> Iterator[sqlite3.Connection]:
+    """The write-back store: SQLite in WAL mode so many processes can write safely."""
+    path = settings.warehouse.edits_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA busy_timeout=30000")
+        con.executescript(EDITS_SCHEMA.read_text(encoding="utf-8"))
+        yield con
+    finally:
+        con.close()
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def save_edit(
+    settings: Settings,
+    table: str,
+    row: Mapping[str, Any],
+    actor: str,
+    action: str = "upsert",
+) -> dict[str, Any] | None:
+    """Insert or update one row of a write-back table and audit it, in one transaction.
+
+    Returns the row as it was before (None for a new row).
+    """
+    if table not in EDIT_TABLE_KEYS:
+        raise WarehouseError(f"{table!r} is not an editable table (editable: {', '.join(EDIT_TABLE_KEYS)})")
+    keys = EDIT_TABLE_KEYS[table]
+    missing = [k for k in keys if row.get(k) in (None, "")]
+    if missing:
+        raise WarehouseError(f"{table}: missing key field(s) {', '.join(missing)}")
+    encoded = {column: _encode(value) for column, value in row.items()}
+    row_key = "|".join(str(row[k]) for k in keys)
+    where = " AND ".join(f'"{k}" = ?' for k in keys)
+    key_values = [encoded[k] for k in keys]
+    with open_edits(settings) as con:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.row_factory = sqlite3.Row
+            previous = con.execute(f'SELECT * FROM "{table}" WHERE {where}', key_values).fetchone()
+            before = dict(previous) if previous else None
+            if action == "delete":
+                con.execute(f'DELETE FROM "{table}" WHERE {where}', key_values)
+                after = None
+            else:
+                columns = list(encoded)
+                placeholders = ", ".join("?" for _ in columns)
+                column_sql = ", ".join(f'"{c}"' for c in columns)
+                updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in keys)
+                conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+                con.execute(
+                    f'INSERT INTO "{table}" ({column_sql}) VALUES ({placeholders}) '
+                    f'ON CONFLICT ({", ".join(keys)}) {conflict}',
+                    [encoded[c] for c in columns],
+                )
+                after = dict(con.execute(f'SELECT * FROM "{table}" WHERE {where}', key_values).fetchone())
+            con.execute(
+                "INSERT INTO audit_log (edited_at, actor, table_name, row_key, action, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    utc_now().isoformat(),
+                    actor,
+                    table,
+                    row_key,
+                    action,
+                    json.dumps(before, ensure_ascii=False) if before else None,
+                    json.dumps(after, ensure_ascii=False) if after else None,
+                ],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return before
+
+
+def edit_rows(settings: Settings, table: str) -> list[dict[str, Any]]:
+    """All rows of one write-back table (or the audit log), straight from the edits store."""
+    if table not in EDIT_TABLE_KEYS and table != "audit_log":
+        raise WarehouseError(f"{table!r} is not a write-back table")
+    with open_edits(settings) as con:
+        con.row_factory = sqlite3.Row
+        return [dict(row) for row in con.execute(f'SELECT * FROM "{table}"').fetchall()]
+
+
+def read_edits(settings: Settings, table: str) -> pl.DataFrame:
+    rows = edit_rows(settings, table)
+    if rows:
+        return pl.DataFrame(rows, infer_schema_length=None)
+    with open_edits(settings) as con:
+        columns = [d[0] for d in con.execute(f'SELECT * FROM "{table}" LIMIT 0').description]
+    return pl.DataFrame(schema={c: pl.String for c in columns})

@@ -1,0 +1,221 @@
+"""Lodestar configuration: `lodestar.toml`, validated with pydantic.
+
+Lookup order: an explicit path (``--config``), then ``LODESTAR_CONFIG``, then
+``./lodestar.toml``; without any, the built-in demo configuration, so a fresh
+clone runs with no setup. Credentials are never written in the file: a source
+names the environment variables that hold them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+CONFIG_ENV = "LODESTAR_CONFIG"
+DEFAULT_CONFIG_NAME = "lodestar.toml"
+
+
+class ConfigError(ValueError):
+    """A configuration problem, worded for the person editing the file."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WarehouseSettings(_Strict):
+    path: Path = Path("data/warehouse.duckdb")
+    published_path: Path | None = Field(
+        default=None,
+        description="Read-only snapshot the dashboard and `lodestar query` open; "
+        "defaults to <path stem>.published.duckdb beside the warehouse.",
+    )
+    edits_path: Path | None = Field(
+        default=None,
+        description="SQLite store for write-back edits; defaults to edits.sqlite beside the warehouse.",
+    )
+
+    def resolved(self, base: Path) -> "WarehouseSettings":
+        path = self.path if self.path.is_absolute() else base / self.path
+        published = self.published_path or path.with_name(path.stem + ".published.duckdb")
+        edits = self.edits_path or path.with_name("edits.sqlite")
+        if not published.is_absolute():
+            published = base / published
+        if not edits.is_absolute():
+            edits = base / edits
+        return WarehouseSettings(path=path, published_path=published, edits_path=edits)
+
+
+class CalendarSettings(_Strict):
+    country: str = "CN"
+    timezone: str = "Asia/Shanghai"
+
+
+class _SourceBase(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    enabled: bool = True
+    overlap_minutes: int = Field(default=10, ge=0)
+    max_staleness_hours: float = Field(default=26.0, gt=0, description="freshness check window")
+
+
+class JiraSource(_SourceBase):
+    kind: Literal["jira"]
+    url: str
+    projects: list[str] = Field(min_length=1)
+    user_env: str | None = None
+    token_env: str | None = None
+    custom_fields: dict[str, str] = Field(
+        default_factory=lambda: {
+            "story_points": "Story Points",
+            "sprint": "Sprint",
+            "epic_link": "Epic Link",
+            "start_date": "Start date",
+            "target_end": "Target end",
+        }
+    )
+    status_categories: dict[str, Literal["todo", "in_progress", "done"]] = Field(default_factory=dict)
+
+
+class GitHubSource(_SourceBase):
+    kind: Literal["github"]
+    url: str = "https://api.github.com"
+    repos: list[str] = Field(min_length=1)
+    token_env: str | None = None
+
+
+class GitLabSource(_SourceBase):
+    kind: Literal["gitlab"]
+    url: str = "https://gitlab.com"
+    projects: list[str] = Field(min_length=1)
+    token_env: str | None = None
+
+
+class TimesheetSource(_SourceBase):
+    kind: Literal["timesheet"]
+    paths: list[Path] = Field(min_length=1)
+    columns: dict[str, str] = Field(default_factory=dict)
+
+
+class DemoSource(_SourceBase):
+    kind: Literal["demo"]
+    seed: int = 42
+    as_of: str | None = Field(default=None, description="YYYY-MM-DD; default today (UTC)")
+
+
+Source = Annotated[
+    Union[JiraSource, GitHubSource, GitLabSource, TimesheetSource, DemoSource],
+    Field(discriminator="kind"),
+]
+
+
+class ProjectSettings(_Strict):
+    """PMO facts the tools do not hold: budget, rate, committed dates."""
+
+    key: str
+    name: str | None = None
+    budget: float | None = Field(default=None, ge=0)
+    currency: str = "CNY"
+    hourly_rate: float | None = Field(default=None, ge=0)
+    start_date: str | None = None
+    due_date: str | None = None
+
+
+class PersonMapping(_Strict):
+    """A manual identity mapping; wins over automatic matching."""
+
+    person: str
+    accounts: list[str] = Field(min_length=1, description='identity ids, "<source>:<account>"')
+
+
+class Settings(_Strict):
+    warehouse: WarehouseSettings = WarehouseSettings()
+    calendar: CalendarSettings = CalendarSettings()
+    sources: list[Source] = Field(default_factory=list)
+    projects: list[ProjectSettings] = Field(default_factory=list)
+    people: list[PersonMapping] = Field(default_factory=list)
+    config_path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_source_names(cls, sources: list) -> list:
+        names = [s.name for s in sources]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(duplicates)}")
+        return sources
+
+    def source(self, name: str):
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"no source named {name!r} in the configuration (known: {known})")
+
+
+def _format_error(error: ValidationError, origin: str) -> str:
+    lines = [f"{origin}: invalid configuration"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        lines.append(f"  {key}: {item['msg']} (got {item.get('input')!r})")
+    return "\n".join(lines)
+
+
+def parse_settings(data: dict, origin: str, base: Path) -> Settings:
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_format_error(error, origin)) from None
+    settings.warehouse = settings.warehouse.resolved(base)
+    return settings
+
+
+def find_config(explicit: str | os.PathLike | None = None) -> Path | None:
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"{path}: configuration file not found")
+        return path
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise ConfigError(f"{path}: configuration file named by ${CONFIG_ENV} not found")
+        return path
+    local = Path.cwd() / DEFAULT_CONFIG_NAME
+    return local if local.is_file() else None
+
+
+def load_settings(explicit: str | os.PathLike | None = None) -> Settings:
+    path = find_config(explicit)
+    if path is None:
+        return default_demo_settings(Path.cwd())
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    settings = parse_settings(data, str(path), path.resolve().parent)
+    settings.config_path = path.resolve()
+    return settings
+
+
+def default_demo_settings(base: Path, seed: int = 42) -> Settings:
+    """The demo company, so a fresh clone works with no configuration at all."""
+    data = {
+        "warehouse": {"path": "data/warehouse.duckdb"},
+        "calendar": {"country": "CN"},
+        "sources": [{"kind": "demo", "name": "demo", "seed": seed}],
+        "projects": DEMO_PROJECT_SETTINGS,
+    }
+    return parse_settings(data, "built-in demo configuration", base)
+
+
+DEMO_PROJECT_SETTINGS: list[dict] = [
+    {"key": "ERP", "name": "ERP 系统上线 ERP roll-out", "budget": 2_400_000, "hourly_rate": 260},
+    {"key": "MOB", "name": "移动应用 Mobile app", "budget": 900_000, "hourly_rate": 240},
+    {"key": "DP", "name": "数据平台迁移 Data-platform migration", "budget": 1_600_000, "hourly_rate": 280},
+    {"key": "OPS", "name": "运维保障 Maintenance stream", "budget": 600_000, "hourly_rate": 200},
+]
