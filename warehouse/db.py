@@ -138,7 +138,10 @@ def _open_published(settings: Settings) -> duckdb.DuckDBPyConnection:
         raise WarehouseError(
             f"{path}: no published warehouse yet; run `lodestar sync` (or `lodestar demo`) first"
         )
-    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as error:
+        raise WarehouseError(f"{path}: cannot open the published warehouse: {error}") from None
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")

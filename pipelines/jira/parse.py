@@ -282,10 +282,10 @@ def _status_changes(issue: Mapping[str, Any], source: str, task_id: str, categor
     started_at = None
     for history in (issue.get("changelog") or {}).get("histories") or []:
         changed_at = to_utc(history.get("created"))
-        items = history.get("items") or []
-        if changed_at is None or not any(item.get("field") == "status" for item in items):
-            continue
         author_id = person(history.get("author"))
+        items = history.get("items") or []
+        if changed_at is None:
+            continue
         for index, item in enumerate(items):
             if item.get("field") != "status":
                 continue
