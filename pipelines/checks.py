@@ -5,7 +5,6 @@ references and freshness warn, since a link to an issue outside the synced
 projects is normal and a late source should not hide the others.
 """
 
-from __future__ import annotations
 
 from datetime import timedelta
 

@@ -1,6 +1,5 @@
 """The warehouse as a Dagster resource: one validated configuration, swappable in tests."""
 
-from __future__ import annotations
 
 import dagster as dg
 

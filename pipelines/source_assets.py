@@ -1,6 +1,5 @@
 """Assets every source has: `<name>_raw` (fetch → raw store) and `<name>_canonical` (raw → tables)."""
 
-from __future__ import annotations
 
 import time
 
@@ -43,11 +42,11 @@ def build_source_assets(source_name: str, kind: str) -> list[dg.AssetsDefinition
         name=raw_name,
         group_name="sources",
         kinds={"duckdb", kind},
-        required_resource_keys={key},
+        required_resource_keys={key, "warehouse"},
         description=f"Payloads of source {source_name!r} ({kind}) fetched since the cursor, stored compressed.",
     )
-    def raw(context: dg.AssetExecutionContext, config: FetchConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        settings = warehouse.settings()
+    def raw(context: dg.AssetExecutionContext, config: FetchConfig) -> dg.MaterializeResult:
+        settings = context.resources.warehouse.settings()
         source = settings.source(source_name)
         client = getattr(context.resources, key)
         with open_writer(settings) as con:

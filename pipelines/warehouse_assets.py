@@ -1,6 +1,5 @@
 """Assets shared by all sources: project register, edit mirrors, KPI marts, the published snapshot."""
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime

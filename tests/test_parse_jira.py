@@ -42,6 +42,10 @@ def _user(name: str, display: str, email: str | None = None) -> dict:
             "emailAddress": email, "displayName": display, "active": True, "timeZone": "Asia/Shanghai"}
 
 
+def _item(field: str, old: str | None, new: str | None) -> dict:
+    return {"field": field, "fieldtype": "jira", "from": None, "fromString": old, "to": None, "toString": new}
+
+
 def _status(name: str, category_key: str) -> dict:
     return {"name": name, "id": "3", "statusCategory": {"id": 4, "key": category_key, "name": name}}
 
@@ -116,13 +120,13 @@ def _issue(**overrides) -> dict:
         "changelog": {"startAt": 0, "maxResults": 3, "total": 3, "histories": [
             {"id": "7001", "author": _user("li.lei", "Li Lei"), "created": "2024-03-04T09:30:00.000+0800",
              "items": [
-                 {"field": "assignee", "fieldtype": "jira", "from": None, "fromString": None, "to": "li.lei", "toString": "Li Lei"},
-                 {"field": "status", "fieldtype": "jira", "from": "1", "fromString": "Open", "to": "10", "toString": "Selected"},
+                 _item("assignee", None, "Li Lei"),
+                 _item("status", "Open", "Selected"),
              ]},
             {"id": "7002", "author": _user("li.lei", "Li Lei"), "created": "2024-03-04T10:15:00.000+0800",
-             "items": [{"field": "status", "fieldtype": "jira", "from": "10", "fromString": "Selected", "to": "3", "toString": "In Progress"}]},
+             "items": [_item("status", "Selected", "In Progress")]},
             {"id": "7003", "author": _user("han.meimei", "Han Meimei"), "created": "2024-03-05T16:00:00.000+0800",
-             "items": [{"field": "status", "fieldtype": "jira", "from": "3", "fromString": "In Progress", "to": "4", "toString": "In Review"}]},
+             "items": [_item("status", "In Progress", "In Review")]},
         ]},
     }
     issue.update(overrides)
@@ -348,8 +352,8 @@ def test_apache_tasks_match_the_json(apache):
         assert task["resolved_at"] == _utc(fields.get("resolutiondate"))
         assert task["due_date"] == (date.fromisoformat(fields["duedate"]) if fields.get("duedate") else None)
         assert task["status"] == fields["status"]["name"]
-        expected_category = {"new": "todo", "indeterminate": "in_progress", "done": "done"}[fields["status"]["statusCategory"]["key"]]
-        assert task["status_category"] == expected_category
+        jira_category = fields["status"]["statusCategory"]["key"]
+        assert task["status_category"] == {"new": "todo", "indeterminate": "in_progress", "done": "done"}[jira_category]
         assert task["type"] == fields["issuetype"]["name"]
         assert task["project_key"] == fields["project"]["key"]
         assert task["url"] == f"https://issues.apache.org/jira/browse/{key}"

@@ -1,6 +1,5 @@
 """The demo company as a source: it "serves" vendor-shaped payloads like a real API would."""
 
-from __future__ import annotations
 
 from datetime import date, datetime
 

@@ -6,7 +6,8 @@ Payload in, warehouse rows out (docs/payload-contract.md); no I/O, no clock.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from pipelines.common_parse import (
@@ -148,7 +149,7 @@ def parse_issue(
         "planned_start": to_date(fields.get(field_ids["start_date"])) if "start_date" in field_ids else None,
         "planned_finish": to_date(fields.get(field_ids["target_end"])) if "target_end" in field_ids else None,
         "estimate_hours": _estimate_hours(fields),
-        "spent_hours": seconds_to_hours(_first_present(fields.get("timespent"), (fields.get("timetracking") or {}).get("timeSpentSeconds"))),
+        "spent_hours": _spent_hours(fields),
         "story_points": to_float(fields.get(field_ids["story_points"])) if "story_points" in field_ids else None,
         "sprint_id": sprints[-1]["sprint_id"] if sprints else None,
         "labels": list(fields.get("labels") or []),
@@ -226,6 +227,11 @@ def _first_present(*values: Any) -> Any:
     return next((v for v in values if v is not None), None)
 
 
+def _spent_hours(fields: Mapping[str, Any]) -> float | None:
+    """Time logged on the issue itself (not its subtasks), for the same reason as estimates."""
+    return seconds_to_hours(_first_present(fields.get("timespent"), (fields.get("timetracking") or {}).get("timeSpentSeconds")))
+
+
 def _estimate_hours(fields: Mapping[str, Any]) -> float | None:
     """Own original estimate; the aggregate only for issues without subtasks.
 
@@ -252,7 +258,11 @@ def _user_identity(user: Any, source: str) -> dict[str, Any] | None:
     return identity_row(source, account, user.get("displayName"), email)
 
 
-def _status_categoriser(current_status: Mapping[str, Any], overrides: Mapping[str, str] | None):
+Categoriser = Callable[[str | None], str | None]
+PersonRef = Callable[[Any], str | None]
+
+
+def _status_categoriser(current_status: Mapping[str, Any], overrides: Mapping[str, str] | None) -> Categoriser:
     """Build name → category: configured overrides, then Jira's category for the
     current status (the only one the payload describes), then the name fallback."""
     override_map = {}
@@ -276,7 +286,9 @@ def _status_categoriser(current_status: Mapping[str, Any], overrides: Mapping[st
     return categorise
 
 
-def _status_changes(issue: Mapping[str, Any], source: str, task_id: str, categorise, person):
+def _status_changes(
+    issue: Mapping[str, Any], source: str, task_id: str, categorise: Categoriser, person: PersonRef
+) -> tuple[list[dict[str, Any]], datetime | None]:
     """One row per changelog status item, and when work first entered an in-progress status."""
     rows = []
     started_at = None

@@ -52,6 +52,7 @@ REQUIRED = ("person", "date", "hours")
 _TOTAL_MARKERS = frozenset({"合计", "总计", "小计", "total", "sum", "subtotal"})
 _HEADER_SCAN_ROWS = 20
 _EXCEL_EPOCH = date(1899, 12, 30)
+_DATE_HINT = "unparseable date (use e.g. 2024-01-31, 2024/1/31 or 2024年1月31日)"
 
 
 def parse_timesheet(
@@ -62,10 +63,11 @@ def parse_timesheet(
 ) -> TimesheetParse:
     """Parse one timesheet file; never raises on bad content.
 
-    `column_map` maps a logical column (person, date, hours, task, comment,
-    email) to the header text used in this file, for headers the built-in
-    English/Chinese aliases do not know. Worklogs carry `task_id=None` and the
-    raw `task_key`, which the loader resolves to a task_id.
+    `column_map` maps a header used in the file to a Lodestar field (person,
+    date, hours, task, comment, email), as `[sources.columns]` in the config
+    does, for headers the built-in English/Chinese aliases do not know; the
+    reverse form (field → header) is accepted too. Worklogs carry
+    `task_id=None` and the raw `task_key`, which the loader resolves.
     """
     result = TimesheetParse()
     try:
@@ -74,10 +76,11 @@ def parse_timesheet(
         result.errors.append(RowError(None, None, filename, f"{filename}: {problem}"))
         return result
 
-    header_row, columns = _find_header(table, column_map or {})
+    configured = _configured_headers(column_map or {})
+    header_row, columns = _find_header(table, configured)
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
-        expected = "; ".join(f"{name}: {', '.join(_expected_names(name, column_map))}" for name in missing)
+        expected = "; ".join(f"{name}: {', '.join(_expected_names(name, configured))}" for name in missing)
         result.errors.append(RowError(
             header_row, None, filename,
             f"{filename}: missing required column(s) {', '.join(missing)}; expected a header row with {expected}",
@@ -156,14 +159,25 @@ def _normalise_header(value: Any) -> str:
     return re.sub(r"[\s_\-:：]+", "", text)
 
 
-def _find_header(table: list[tuple[int, list[Any]]], column_map: Mapping[str, str]) -> tuple[int | None, dict[str, int]]:
+def _configured_headers(column_map: Mapping[str, str]) -> dict[str, str]:
+    """Header → field from the config, whichever way round an entry is written."""
+    configured = {}
+    for header, field_name in column_map.items():
+        if field_name in HEADER_ALIASES:
+            configured[header] = field_name
+        elif header in HEADER_ALIASES:
+            configured[field_name] = header
+    return configured
+
+
+def _find_header(table: list[tuple[int, list[Any]]], configured: Mapping[str, str]) -> tuple[int | None, dict[str, int]]:
     """The first row (within the first few) naming every required column.
 
     Scanning past row 1 lets a title line such as "2024年1月工时表" sit above the header.
     """
     best: tuple[int | None, dict[str, int]] = (None, {})
     for row_number, cells in table[:_HEADER_SCAN_ROWS]:
-        columns = _match_columns(cells, column_map)
+        columns = _match_columns(cells, configured)
         if all(name in columns for name in REQUIRED):
             return row_number, columns
         if len(columns) > len(best[1]):
@@ -171,11 +185,11 @@ def _find_header(table: list[tuple[int, list[Any]]], column_map: Mapping[str, st
     return best
 
 
-def _match_columns(cells: list[Any], column_map: Mapping[str, str]) -> dict[str, int]:
+def _match_columns(cells: list[Any], configured: Mapping[str, str]) -> dict[str, int]:
     """Header cell → logical column: configured names, exact aliases, then one word of a
     bilingual header such as "姓名 Name"; each column and each logical name used once."""
     normalised = [_normalise_header(c) for c in cells]
-    configured = {_normalise_header(header): name for name, header in column_map.items() if name in HEADER_ALIASES}
+    configured = {_normalise_header(header): name for header, name in configured.items()}
     aliases = {alias: name for name, names in HEADER_ALIASES.items() for alias in names}
     columns: dict[str, int] = {}
     for index, header in enumerate(normalised):
@@ -202,9 +216,9 @@ def _header_texts(table: list[tuple[int, list[Any]]], header_row: int | None, co
     return {name: (cells[index] if index < len(cells) else name) for name, index in columns.items()}
 
 
-def _expected_names(name: str, column_map: Mapping[str, str] | None) -> list[str]:
-    configured = [column_map[name]] if column_map and name in column_map else []
-    return configured + [alias for alias in HEADER_ALIASES[name] if alias not in configured]
+def _expected_names(name: str, configured: Mapping[str, str]) -> list[str]:
+    own = [header for header, field_name in configured.items() if field_name == name]
+    return own + [alias for alias in HEADER_ALIASES[name] if alias not in own]
 
 
 def _parse_row(
@@ -224,7 +238,7 @@ def _parse_row(
         problems.append(RowError(row_number, headers["person"], "", "missing person"))
     day = _parse_date(raw_date)
     if day is None:
-        problems.append(RowError(row_number, headers["date"], _text(raw_date), "unparseable date (use e.g. 2024-01-31, 2024/1/31 or 2024年1月31日)"))
+        problems.append(RowError(row_number, headers["date"], _text(raw_date), _DATE_HINT))
     hours, reason = _parse_hours(values.get("hours"))
     if reason:
         problems.append(RowError(row_number, headers["hours"], _text(values.get("hours")), reason))
