@@ -29,7 +29,7 @@ def _metadata_value(value):
     return getattr(value, "value", value)
 
 
-def run_sync(settings: Settings, only_source: str | None, full: bool, out=sys.stdout) -> int:
+def run_sync(settings: Settings, only_source: str | None, full: bool, out=sys.stdout, verbose: bool = False) -> int:
     """Materialise the sync job in-process against the Dagster instance; print per-source counts."""
     import dagster as dg
 
@@ -52,9 +52,9 @@ def run_sync(settings: Settings, only_source: str | None, full: bool, out=sys.st
         selection = sorted(all_keys - skipped)
     os.environ["DAGSTER_HOME"] = str(_dagster_home())
     instance = dg.DagsterInstance.get()
-    run_config = {}
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "WARNING"}}}}
     if full:
-        run_config = {"ops": {raw_asset_name(n): {"config": {"full": True}} for n in names}}
+        run_config["ops"] = {raw_asset_name(n): {"config": {"full": True}} for n in names}
     result = job.execute_in_process(
         instance=instance, run_config=run_config, raise_on_error=False, asset_selection=selection
     )
@@ -98,7 +98,7 @@ def _node_metadata(result, node: str) -> dict:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    return run_sync(load_settings(args.config), args.source, args.full)
+    return run_sync(load_settings(args.config), args.source, args.full, verbose=args.verbose)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -107,7 +107,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.warehouse:
         settings.warehouse = type(settings.warehouse)(path=Path(args.warehouse)).resolved(Path.cwd())
     print(f"Building the demo company (seed {args.seed}) into {settings.warehouse.path}")
-    return run_sync(settings, None, full=True)
+    return run_sync(settings, None, full=True, verbose=args.verbose)
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -139,11 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--config", help="lodestar.toml (default: $LODESTAR_CONFIG, ./lodestar.toml, the demo)")
     sync.add_argument("--source", help="only this source (by name)")
     sync.add_argument("--full", action="store_true", help="refetch everything and reconcile deletions")
+    sync.add_argument("--verbose", action="store_true", help="show Dagster's step-by-step log")
     sync.set_defaults(handler=cmd_sync)
 
     demo = commands.add_parser("demo", help="build the demo company's warehouse")
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--warehouse", help="warehouse file (default data/warehouse.duckdb)")
+    demo.add_argument("--verbose", action="store_true", help="show Dagster's step-by-step log")
     demo.set_defaults(handler=cmd_demo)
 
     query = commands.add_parser("query", help="read-only SQL against the published warehouse")

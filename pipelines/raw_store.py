@@ -109,10 +109,15 @@ def iter_raw(
         sql += " AND list_contains(?, kind)"
         params.append(list(kinds))
     sql += " ORDER BY kind, item_key"
-    cursor = con.execute(sql, params)
-    while batch := cursor.fetchmany(2000):
-        for kind, key, payload in batch:
-            yield kind, key, decode_body(kind, payload)
+    # A separate cursor: the caller queries `con` while iterating, which would end this result early.
+    reader = con.cursor()
+    try:
+        result = reader.execute(sql, params)
+        while batch := result.fetchmany(2000):
+            for kind, key, payload in batch:
+                yield kind, key, decode_body(kind, payload)
+    finally:
+        reader.close()
 
 
 def latest_fetched_at(con: duckdb.DuckDBPyConnection, source: str) -> datetime | None:

@@ -19,7 +19,7 @@ from pipelines.parsing import ISSUE_KINDS, parse_raw
 from pipelines.raw_store import RawItem, iter_raw, latest_fetched_at, store_raw
 from warehouse.db import utc_now
 from warehouse.identity import manual_mapping, resolve_people
-from warehouse.load import LoadReport, load_rows, remap_people
+from warehouse.load import LoadReport, load_rows, remap_people, remap_projects
 from warehouse.settings import Settings
 
 CANONICAL_SCOPE = "canonical"
@@ -143,6 +143,7 @@ def parse_and_load(
         identity_counts = load_rows(con, source_name, {"identities": rows.pop("identities", [])})
         person_of, people_counts = resolve_people(con, manual_mapping(settings.people))
         remap_people(rows, person_of)
+        remap_projects(rows, {alias: p.key for p in settings.projects for alias in p.source_projects})
         report.tables.update(identity_counts.tables)
         report.counts("people").add(people_counts)
         for table, counts in load_rows(con, source_name, rows).tables.items():

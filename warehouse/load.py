@@ -9,7 +9,7 @@ nothing and reports zero inserted/updated.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -235,6 +235,17 @@ def delete_missing_children(
     return deleted
 
 
+def remap_projects(rows: dict[str, list[dict]], project_of: Mapping[str, str]) -> None:
+    """Rewrite tool project keys (a GitLab path, say) to the configured project key, in place."""
+    if not project_of:
+        return
+    for table in ("tasks", "sprints", "projects"):
+        for row in rows.get(table, ()):
+            key = row.get("project_key")
+            if key in project_of:
+                row["project_key"] = project_of[key]
+
+
 def remap_people(rows: dict[str, list[dict]], person_of: Mapping[str, str]) -> None:
     """Rewrite identity ids in person columns to person ids, in place."""
     for table, columns in PERSON_COLUMNS.items():
@@ -251,6 +262,8 @@ def load_rows(con: duckdb.DuckDBPyConnection, source: str, rows: dict[str, list[
     unknown = set(rows) - set(TABLE_KEYS)
     if unknown:
         raise ValueError(f"parsed rows for unknown table(s): {', '.join(sorted(unknown))}")
+    if rows.get("identities"):
+        rows = dict(rows, identities=_complete_identities(con, rows["identities"]))
     synced_tasks = [row["task_id"] for row in rows.get("tasks", ())]
     for table in LOAD_ORDER:
         table_rows = rows.get(table, [])
@@ -261,22 +274,33 @@ def load_rows(con: duckdb.DuckDBPyConnection, source: str, rows: dict[str, list[
     return report
 
 
-def mark_deleted_tasks(con: duckdb.DuckDBPyConnection, source: str, seen_task_ids: Iterable[str], project_keys: Sequence[str] | None) -> int:
-    """After a full fetch, flag this source's tasks that the source no longer has."""
-    seen = pa.table({"task_id": pa.array(sorted(set(seen_task_ids)), type=pa.string())})
-    con.register("_seen", seen)
+def _complete_identities(con: duckdb.DuckDBPyConnection, rows: Sequence[Mapping]) -> list[dict]:
+    """One row per account, each attribute taken from whichever sighting has it.
+
+    A GitHub login appears with an e-mail on commits and without one on pull
+    requests; the e-mail must not be lost to whichever payload came last.
+    """
+    merged: dict[str, dict] = {}
+    for row in rows:
+        entry = merged.setdefault(row["identity_id"], dict(row))
+        for column, value in row.items():
+            if value is not None:
+                entry[column] = value
+    keys = pa.table({"identity_id": pa.array(list(merged), type=pa.string())})
+    con.register("_identity_keys", keys)
     try:
-        condition = "source = ? AND NOT is_deleted AND task_id NOT IN (SELECT task_id FROM _seen)"
-        params: list = [source]
-        if project_keys:
-            condition += " AND project_key IN (SELECT unnest(?))"
-            params.append(list(project_keys))
-        count = con.execute(f"SELECT count(*) FROM tasks WHERE {condition}", params).fetchall()[0][0]
-        if count:
-            con.execute(f"UPDATE tasks SET is_deleted = TRUE WHERE {condition}", params)
+        known = con.execute(
+            """SELECT identity_id, display_name, email, person_id FROM identities
+               WHERE identity_id IN (SELECT identity_id FROM _identity_keys)"""
+        ).fetchall()
     finally:
-        con.unregister("_seen")
-    return count
+        con.unregister("_identity_keys")
+    for identity_id, display_name, email, person_id in known:
+        entry = merged[identity_id]
+        entry["display_name"] = entry.get("display_name") or display_name
+        entry["email"] = entry.get("email") or email
+        entry.setdefault("person_id", person_id)
+    return list(merged.values())
 
 
 def json_default(value):

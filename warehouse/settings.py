@@ -122,6 +122,10 @@ class ProjectSettings(_Strict):
     hourly_rate: float | None = Field(default=None, ge=0)
     start_date: str | None = None
     due_date: str | None = None
+    source_projects: list[str] = Field(
+        default_factory=list,
+        description='project keys in the tools that belong to this project, e.g. a GitLab path "acme/mobile-app"',
+    )
 
 
 class PersonMapping(_Strict):
@@ -215,7 +219,8 @@ def default_demo_settings(base: Path, seed: int = 42) -> Settings:
 
 DEMO_PROJECT_SETTINGS: list[dict] = [
     {"key": "ERP", "name": "ERP 系统上线 ERP roll-out", "budget": 2_400_000, "hourly_rate": 260},
-    {"key": "MOB", "name": "移动应用 Mobile app", "budget": 900_000, "hourly_rate": 240},
+    {"key": "MOB", "name": "移动应用 Mobile app", "budget": 900_000, "hourly_rate": 240,
+     "source_projects": ["acme/mobile-app"]},
     {"key": "DP", "name": "数据平台迁移 Data-platform migration", "budget": 1_600_000, "hourly_rate": 280},
     {"key": "OPS", "name": "运维保障 Maintenance stream", "budget": 600_000, "hourly_rate": 200},
 ]
