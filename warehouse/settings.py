@@ -217,10 +217,12 @@ def default_demo_settings(base: Path, seed: int = 42) -> Settings:
     return parse_settings(data, "built-in demo configuration", base)
 
 
+# Budgets and cost rates of the demo company (pipelines/demo/generate.py plans the
+# same numbers; tests/test_demo_generate.py keeps the two in step).
 DEMO_PROJECT_SETTINGS: list[dict] = [
-    {"key": "ERP", "name": "ERP 系统上线 ERP roll-out", "budget": 2_400_000, "hourly_rate": 260},
-    {"key": "MOB", "name": "移动应用 Mobile app", "budget": 900_000, "hourly_rate": 240,
+    {"key": "ERP", "name": "ERP 系统实施 ERP roll-out", "budget": 3_900_000, "hourly_rate": 450},
+    {"key": "DP", "name": "数据平台迁移 Data-platform migration", "budget": 5_200_000, "hourly_rate": 480},
+    {"key": "MOB", "name": "移动办公 App Mobile app", "budget": 2_900_000, "hourly_rate": 400,
      "source_projects": ["acme/mobile-app"]},
-    {"key": "DP", "name": "数据平台迁移 Data-platform migration", "budget": 1_600_000, "hourly_rate": 280},
-    {"key": "OPS", "name": "运维保障 Maintenance stream", "budget": 600_000, "hourly_rate": 200},
+    {"key": "OPS", "name": "IT 运维支持 Maintenance stream", "budget": 550_000, "hourly_rate": 300},
 ]

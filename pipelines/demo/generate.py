@@ -104,11 +104,10 @@ class _Spec:
     phases: tuple[_Phase, ...]
     objects: tuple[tuple[str, ...], ...]  # zh / slug / component
     symptoms: tuple[tuple[str, ...], ...]
-    lanes: int  # parallel sequences of work items per phase
-    per_lane: int
+    items: int  # work items per phase (OPS: in total)
     sub_share: float  # P(a large item is a Story broken into sub-tasks)
     bugs: int
-    chain: float  # P(consecutive lane items carry a "Blocks" link)
+    chain: float  # P(an item is "Blocks"-linked to the item before it in its lane / ticket queue)
     cross: float  # P(a lane is blocked by an item of the previous phase)
     churn: float  # mean description edits per work item
     repo: str | None
@@ -117,12 +116,12 @@ class _Spec:
 _OPS_ACTIONS = "SSL 证书更新/cert-renewal|安全补丁升级/patching|磁盘扩容/disk-expansion|账号开通/account|权限调整/permission|" \
                "备份恢复演练/restore-drill|配置变更/config-change"
 _SPECS: tuple[_Spec, ...] = (
-    _Spec("ERP", "ERP 系统实施", 3_800_000, 450, -262, 85, (
+    _Spec("ERP", "ERP 系统实施", 3_900_000, 450, -262, 85, (
         _phase("需求调研/requirements", 0.0, 0.14, "ba pm", "需求访谈/interview|业务流程梳理/process-map|需求规格说明书/srs", False),
         _phase("原型设计/prototype", 0.12, 0.26, "ba fe", "页面原型设计/wireframe|交互评审/ux-review|数据模型设计/data-model", False),
         _phase("前端开发/frontend", 0.24, 0.48, "fe", "列表页开发/list-page|表单页开发/form-page|审批流页面/approval-ui", True),
         _phase("后端开发/backend", 0.44, 0.66, "be", "接口开发/api|审批流引擎集成/workflow|数据导入/import|报表查询/report", True),
-        _phase("测试验证/testing", 0.62, 0.86, "qa", "功能测试/functional-test|集成测试/integration-test|性能测试/perf-test|"
+        _phase("测试验证/testing", 0.62, 0.86, "qa fe", "功能测试/functional-test|集成测试/integration-test|性能测试/perf-test|"
                                                    "UAT 用户验收/uat", False),
         _phase("部署上线/go-live", 0.84, 1.0, "be ops", "生产环境部署/deploy|历史数据迁移/data-migration|用户培训/training|"
                                                      "上线切换演练/cutover-drill", True)),
@@ -132,8 +131,8 @@ _SPECS: tuple[_Spec, ...] = (
                "考勤/attendance/人事|薪资核算/payroll/人事|物料主数据/material/生产|生产工单/work-order/生产"),
         _pairs("保存失败/save-fails|金额计算错误/amount-error|页面加载超时/timeout|导出 Excel 乱码/export-encoding|"
                "权限校验缺失/permission|分页数据重复/pagination"),
-        8, 3, 0.75, 120, 0.75, 0.7, 0.5, "acme/erp-backend"),
-    _Spec("DP", "数据平台迁移", 3_000_000, 480, -222, 110, (
+        24, 0.75, 120, 0.75, 0.7, 0.5, "acme/erp-backend"),
+    _Spec("DP", "数据平台迁移", 5_200_000, 480, -222, 110, (
         _phase("数据盘点/inventory", 0.0, 0.12, "ba de", "源系统盘点/source-survey|数据质量评估/dq-assess", False),
         _phase("数仓模型设计/modeling", 0.10, 0.26, "ba de", "维度模型设计/dim-model|指标口径定义/metric-def|分层规范/layering", False),
         _phase("数据接入开发/ingestion", 0.22, 0.48, "de", "CDC 接入/cdc|Kafka 接入/kafka|批量抽取/batch-extract", True),
@@ -144,8 +143,8 @@ _SPECS: tuple[_Spec, ...] = (
                "App 埋点日志/events/行为域|用户画像/user-profile/行为域|销售日报/sales-daily/交易域|供应链指标/supply-kpi/供应链域|"
                "Oracle 源库/oracle-source/基础设施|HR 数据/hr-data/主数据|支付流水/payments/交易域|商品维表/product-dim/主数据"),
         _pairs("数据重复/duplicates|字段精度丢失/precision|作业超时/job-timeout|对账差异/reconcile-diff"),
-        7, 3, 0.7, 80, 0.6, 0.6, 0.4, "acme/data-platform"),
-    _Spec("MOB", "移动办公 App", 2_000_000, 400, -200, 70, (
+        16, 0.8, 80, 0.6, 0.6, 0.4, "acme/data-platform"),
+    _Spec("MOB", "移动办公 App", 2_900_000, 400, -200, 70, (
         _phase("M1 需求与设计/design", 0.0, 0.20, "ux pm", "交互设计/ux|视觉稿/visual|需求评审/review", False),
         _phase("M2 核心功能开发/core", 0.18, 0.55, "app api", "页面开发/page|接口对接/api|离线缓存/offline|消息通知/notify", True),
         _phase("M3 功能完善与联调/polish", 0.50, 0.80, "app api", "iOS 适配/ios|Android 适配/android|埋点接入/tracking|"
@@ -155,8 +154,8 @@ _SPECS: tuple[_Spec, ...] = (
                "报销/expense/app|个人中心/profile/app|设置/settings/app|扫一扫/scan/app|日程/calendar/app|公告/notice/app|"
                "请假/leave/app|会议室预订/room-booking/app"),
         _pairs("闪退/crash|白屏/blank-screen|推送收不到/push-missing|布局错乱/layout"),
-        12, 5, 0.0, 110, 0.0, 0.0, 0.4, _MOB_PATH),
-    _Spec("OPS", "IT 运维支持", 600_000, 300, -330, 35, tuple(
+        60, 0.0, 110, 0.0, 0.0, 0.4, _MOB_PATH),
+    _Spec("OPS", "IT 运维支持", 550_000, 300, -330, 35, tuple(
         _phase(name, 0.0, 1.0, "ops", _OPS_ACTIONS, False)
         for name in ("日常运维/routine", "安全加固/security", "监控告警/alerting", "性能优化/performance")),
         _pairs("OA 系统/oa/应用支持|邮件服务器/mail/服务器|VPN 网关/vpn/网络|核心交换机/core-switch/网络|生产数据库/prod-db/数据库|"
@@ -164,7 +163,7 @@ _SPECS: tuple[_Spec, ...] = (
                "ERP 测试环境/erp-test-env/应用支持|K8s 集群/k8s/服务器"),
         _pairs("无法访问/unreachable|CPU 持续 90% 告警/cpu-alert|数据同步失败/sync-failure|登录超时/login-timeout|"
                "磁盘空间不足/disk-full"),
-        1, 340, 0.25, 0, 0.07, 0.0, 0.15, None),
+        340, 0.25, 0, 0.07, 0.0, 0.15, None),
 )
 _SPEC_BY_KEY = {s.key: s for s in _SPECS}
 _CODE_STEPS = _pairs("技术设计/design|编码实现/impl|单元测试/unit-test|联调/integration|文档/docs")
@@ -285,9 +284,6 @@ def demo_projects(as_of: date) -> list[dict]:
              "lead_email": _TEAMS[s.key]["pm"][0] + "@acme.cn"} for s in _SPECS]
 
 
-DEMO_PROJECTS: list[dict] = demo_projects(datetime.now(timezone.utc).date())
-
-
 def generate_demo(seed: int = 42, as_of: date | None = None) -> list[DemoPayload]:
     """All payloads of the demo company as seen on ``as_of`` (nothing dated on or after it)."""
     if as_of is None:
@@ -346,16 +342,17 @@ def _plan_phased(spec: _Spec, ctx: _Ctx) -> None:
         if prev_epic is not None:
             items[epic].blockers.append(prev_epic)
         prev_epic, units = epic, []
-        people = [p for r in ph.roles for p in ctx.team(spec.key, r)]
-        names = _combos(spec, ph, spec.lanes * spec.per_lane, rng)
-        slot = (e - b + 1) / spec.per_lane
-        for lane in range(spec.lanes):
+        people = list(dict.fromkeys(p for r in ph.roles for p in ctx.team(spec.key, r)))
+        lanes = max(2, round(1.5 * len(people)))  # about 1.5 items in flight per person, as planners aim for
+        per_lane = math.ceil(spec.items / lanes)
+        names, slot = _combos(spec, ph, lanes * per_lane, rng), (e - b + 1) / per_lane
+        for lane in range(lanes):
             owner, day, pred = people[(lane + ph_i) % len(people)], b + int(rng.integers(0, 4)), None
             if prev_units and rng.random() < spec.cross:
                 cands = [u for u in prev_units if items[u].due < day]
                 pred = ctx.pick(cands) if cands else None
-            for j in range(spec.per_lane):
-                (obj, oslug, comp), (act, aslug) = names[lane * spec.per_lane + j]
+            for j in range(per_lane):
+                (obj, oslug, comp), (act, aslug) = names[lane * per_lane + j]
                 hours = float(max(4, round(slot * 6 * rng.uniform(0.5, 0.9))))
                 subs, pdays = hours >= 16 and rng.random() < spec.sub_share, math.ceil(hours / 6)
                 u = ctx.add(_Item(
@@ -399,7 +396,7 @@ def _plan_stream(spec: _Spec, ctx: _Ctx) -> None:
     epics = [ctx.add(_Item(spec.key, "epic", ph.name, ph.slug, i, lead, lead, origin, end, end - origin + 1, 0.0,
                            origin, review=False)) for i, ph in enumerate(spec.phases)]
     tasks: list[int] = []
-    for c in np.sort(rng.integers(origin, end, spec.per_lane)).tolist():
+    for c in np.sort(rng.integers(origin, end, spec.items)).tolist():
         is_bug = rng.random() < 0.55
         prio = _PRIORITIES[int(rng.choice(4, p=[0.05, 0.2, 0.5, 0.25]))]
         est = float(np.clip(round(rng.lognormal(np.log(3 if is_bug else 5), 0.7)), 1, 40))
@@ -428,41 +425,36 @@ def _plan_stream(spec: _Spec, ctx: _Ctx) -> None:
 # --- simulation -----------------------------------------------------------------
 
 def _simulate(ctx: _Ctx) -> None:
-    """Turn the plan into actual start/finish days with slips that have causes."""
+    """Turn the plan into actual start/finish days with slips that have causes.
+
+    Size, bug type, churn, blockers and personal speed are known up front (vectorised);
+    overload is the assignee's work actually in flight when an item starts, so it is
+    recoverable from the payloads' status histories, as a model would measure it.
+    """
     rng, items, n = ctx.rng, ctx.items, len(ctx.items)
-    leaves = np.array([i for i, it in enumerate(items) if it.kind != "epic" and not it.subs])
-    who = np.array([items[i].assignee for i in leaves])
-    ps = np.array([items[i].ps for i in leaves])
-    pe = np.array([max(items[i].due, items[i].ps + items[i].pdays - 1) for i in leaves])
-    load = np.ones(len(leaves))
-    for p in np.unique(who):  # planned work of the same person in flight at this item's start, across projects
-        m = who == p
-        load[m] = np.searchsorted(np.sort(ps[m]), ps[m], "right") - np.searchsorted(np.sort(pe[m]), ps[m], "left")
-    roots = [items[i].parent if items[i].parent is not None else i for i in leaves]
-    blockers = np.array([len(items[r].blockers) for r in roots])
-    churn = np.array([items[r].churn for r in roots])
-    est = np.array([items[i].est_h for i in leaves])
-    bug = np.array([items[i].kind == "bug" for i in leaves])
-    factor = (rng.lognormal(-0.15, 0.18, len(leaves)) * ctx.speed[who] * (1 + 0.12 * (load - 1))
-              * (1 + 0.12 * blockers) * (1 + 0.15 * churn) * np.clip(1 + 0.12 * np.log2(est / 8), 0.85, 1.5)
-              * np.where(bug, 1.25, 1.0))
-    adays = np.ones(n, dtype=int)
-    adays[leaves] = np.maximum(1, np.rint(np.array([items[i].pdays for i in leaves]) * factor)).astype(int)
-    for i, f in zip(leaves.tolist(), factor.tolist()):
-        items[i].factor = f
+    roots = [it.parent if it.parent is not None else i for i, it in enumerate(items)]
+    est = np.array([max(it.est_h, 1.0) for it in items])
+    base = (rng.lognormal(-0.2, 0.2, n) * ctx.speed[[it.assignee for it in items]]
+            * (1 + 0.12 * np.array([len(items[r].blockers) for r in roots]))
+            * (1 + 0.15 * np.array([items[r].churn for r in roots]))
+            * np.clip(1 + 0.12 * np.log2(est / 8), 0.85, 1.5) * np.where([it.kind == "bug" for it in items], 1.25, 1.0))
     jitter, gap = rng.integers(-1, 3, n), rng.random(n) < 0.3
     reopen, extra, rdays = rng.random(n) < 0.07, rng.integers(2, 5, n), rng.integers(0, 3, n)
     hide = rng.random(n) < 0.15
+    busy: dict[int, list[tuple[int, int]]] = {}
     units = sorted((i for i, it in enumerate(items) if it.kind != "epic" and it.parent is None),
                    key=lambda i: (items[i].ps, i))  # blockers are always planned earlier, so already simulated
     for u in units:
         it = items[u]
         day = max([it.ps + int(jitter[u]), it.created] + [items[b].finish + 1 for b in it.blockers])
         for leaf in it.subs or [u]:
-            lf = items[leaf]
-            lf.start, lf.finish = day, day + int(adays[leaf]) - 1
+            lf, spans = items[leaf], busy.setdefault(items[leaf].assignee, [])
+            wip = sum(1 for s, f in spans if s <= day <= f)
+            lf.factor = float(base[leaf]) * (1 + 0.2 * min(wip, 4))
+            lf.start, lf.finish = day, day + max(1, round(lf.pdays * lf.factor)) - 1
             if reopen[leaf] and lf.duplicate_of is None:
                 lf.first_done, lf.finish = lf.finish, lf.finish + int(extra[leaf])
+            spans.append((lf.start, lf.finish))
             day = lf.finish + int(gap[leaf])
         if it.subs:
             it.start, it.finish = items[it.subs[0]].start, items[it.subs[-1]].finish + int(gap[u])
@@ -492,6 +484,18 @@ def _state(it: _Item, cut: int) -> str:
     return ([s for d, _, s in _transitions(it) if d < cut] or ["todo"])[-1]
 
 
+def _closed_at(ctx: _Ctx, it: _Item) -> datetime | None:
+    """When the item was (last) closed as seen on as_of; a reopen after as_of has not happened yet."""
+    past = [(d, h, s) for d, h, s in _transitions(it) if d < ctx.cut]
+    return ctx.cal.at(past[-1][0], past[-1][1]) if past and past[-1][2] == "done" else None
+
+
+def _review_opened(ctx: _Ctx, it: _Item) -> datetime:
+    """A PR/MR opens when the item goes to review (or is closed without one), before any first close."""
+    day = it.review_day if it.review else it.finish
+    return ctx.cal.at(day if it.first_done is None else min(day, it.first_done), 13.0 + it.jit)
+
+
 def _created(ctx: _Ctx, it: _Item) -> datetime:
     return ctx.cal.at(it.created, 8.5 + it.jit)
 
@@ -511,20 +515,21 @@ def _active_days(it: _Item, cut: int) -> list[int]:
 
 
 def _worklogs(ctx: _Ctx) -> dict[int, list[tuple[int, float]]]:
-    """Daily hours on each leaf while in progress, scaled so nobody books more than 9 h a day overall."""
+    """Daily hours on each leaf while in progress, scaled so nobody books more than 10 h a day overall."""
     rng, rows, means = ctx.rng, [], []
     for i, it in enumerate(ctx.items):
         if it.key and not it.subs and it.kind != "epic":
             days = _active_days(it, ctx.cut)
             rows += [(i, it.assignee, d) for d in days]
-            means += [min(7.0, max(0.5, it.est_h * it.factor ** 0.7 / (it.finish - it.start + 1)))] * len(days)
+            # effort grows slower than duration (waiting is not work); 0.85 offsets the days nobody logs
+            means += [min(7.5, max(0.5, it.est_h * it.factor ** 0.7 / (it.finish - it.start + 1) / 0.85))] * len(days)
     item, person, day = np.array(rows, dtype=np.int64).reshape(-1, 3).T
     hours = np.clip(np.rint(rng.normal(np.array(means), 1.0) * 2) / 2, 0.5, 8.0)
     keep = (rng.random(len(hours)) < 0.85) | np.r_[True, item[1:] != item[:-1]]  # always log the first day
     item, person, day, hours = item[keep], person[keep], day[keep], hours[keep]
     _, inv = np.unique(person * 100_000 + day, return_inverse=True)
     total = np.bincount(inv, weights=hours)
-    hours = np.maximum(0.5, np.floor(hours * np.minimum(1.0, 9.0 / total)[inv] * 2) / 2)
+    hours = np.maximum(0.5, np.floor(hours * np.minimum(1.0, 10.0 / total)[inv] * 2) / 2)
     out: dict[int, list[tuple[int, float]]] = {}
     for i, d, h in zip(item.tolist(), day.tolist(), hours.tolist()):
         out.setdefault(i, []).append((d, h))
@@ -698,7 +703,7 @@ def _jira_issue(ctx: _Ctx, i: int, sprints: list[dict], links: dict[int, list[di
                 for k, (w, a, text) in enumerate(notes)]
     spent = sum(w["timeSpentSeconds"] for w in worklogs)
     est = None if it.subs or it.kind == "epic" else int(it.est_h * 3600)
-    closed_at = [e[0] for e in hist if e[2][0]["field"] == "status"]
+    closed_at = _closed_at(ctx, it)
     updated = max([_created(ctx, it)] + [e[0] for e in hist] + [cal.at(d, 18.5 + it.jit) for d, _ in logs]
                   + [n[0] for n in notes])
     points = _story_points(it.est_h)
@@ -709,7 +714,7 @@ def _jira_issue(ctx: _Ctx, i: int, sprints: list[dict], links: dict[int, list[di
         "status": ref["fields"]["status"], "priority": ref["fields"]["priority"],
         "assignee": None if it.hide_assignee else _jira_user(it.assignee), "reporter": _jira_user(it.reporter),
         "creator": _jira_user(it.reporter), "created": _ts(_created(ctx, it)), "updated": _ts(updated),
-        "resolutiondate": _ts(closed_at[-1]) if state == "done" else None,
+        "resolutiondate": _ts(closed_at) if closed_at else None,
         "resolution": _resolution(it) if state == "done" else None,
         "duedate": cal.date(it.due).isoformat(), "timeoriginalestimate": est,
         "timeestimate": None if est is None else (0 if state == "done" else max(0, est - spent)),
@@ -832,7 +837,6 @@ def _github_payloads(ctx: _Ctx) -> Iterator[DemoPayload]:
     """Per repository: one PR per code work item (opened at review) and commits mentioning Jira keys."""
     for spec in (s for s in _SPECS if s.repo and s.key != "MOB"):
         repo, pulls, commits = spec.repo, [], []
-        lead = ctx.pidx[_TEAMS[spec.key]["pm"][0]]
         for i, it in enumerate(ctx.items):
             if it.proj != spec.key or not it.key:
                 continue
@@ -840,17 +844,14 @@ def _github_payloads(ctx: _Ctx) -> Iterator[DemoPayload]:
                 msg = f"{it.key} add unit tests for {it.slug}" if k % 3 == 2 else \
                     f"{it.key} {'修复' if it.kind == 'bug' else ''}{it.summary}"
                 commits.append((when, it.assignee, msg, a, d, _sha(repo, it.key, k, ctx.seed)))
-            opened = it.review_day if it.review else it.finish
-            if it.code and it.parent is None and it.kind != "epic" and opened < ctx.cut and it.start < ctx.cut:
-                pulls.append((ctx.cal.at(opened, 13.0 + it.jit), i))
+            opened = _review_opened(ctx, it)
+            if it.code and it.parent is None and it.kind != "epic" and opened.date() < ctx.as_of:
+                pulls.append((opened, i))
         for n, (opened, i) in enumerate(sorted(pulls), start=1):
             it = ctx.items[i]
             branch = f"{'bugfix' if it.kind == 'bug' else 'feature'}/{it.key}-{it.slug}"
-            closed = ctx.cal.at(it.finish, 15.5 + it.jit) if it.finish < ctx.cut else None
+            closed = _closed_at(ctx, it)
             merged = None if closed is None or _id(it.key) % 20 == 0 else closed  # a few PRs are abandoned
-            if merged:
-                commits.append((merged, lead, f"Merge pull request #{n} from acme/{branch}\n\n{it.key} {it.summary}",
-                                0, 0, _sha(repo, "merge", n, ctx.seed)))
             updated = closed or max(opened, ctx.cal.at(min(it.finish, ctx.cut - 1), 18.0))
             yield DemoPayload("github_pull", f"{repo}#{n}", updated - _CST, {
                 "url": f"https://api.github.com/repos/{repo}/pulls/{n}", "id": 900_000 + 1000 * len(repo) + n,
@@ -898,15 +899,14 @@ def _gitlab_payloads(ctx: _Ctx) -> Iterator[DemoPayload]:
     idx = sorted((i for i, it in enumerate(ctx.items) if it.proj == "MOB" and it.key and it.kind != "epic"),
                  key=lambda i: ctx.items[i].num)
     epics = {it.phase: it for it in ctx.items if it.proj == "MOB" and it.kind == "epic"}
-    opened = {i: cal.at(it.review_day if it.review else it.finish, 13.0 + it.jit)
-              for i, it in ((i, ctx.items[i]) for i in idx) if it.code and it.start < cut}
+    opened = {i: _review_opened(ctx, ctx.items[i]) for i in idx if ctx.items[i].code}
     mr_of = {i: n for n, i in enumerate(sorted((i for i in opened if opened[i].date() < ctx.as_of),
                                                key=lambda i: (opened[i], i)), start=1)}
     commits = []
     for i in idx:
         it, logs, e = ctx.items[i], ctx.logs.get(i, []), epics[ctx.items[i].phase]
         state, iid = _state(it, cut), it.num
-        closed = cal.at(it.finish, 16.2 + it.jit * 1.5) if state == "done" else None
+        closed = _closed_at(ctx, it)
         updated = max([_created(ctx, it)] + [cal.at(d, 18.5) for d, _ in logs] + [closed or _created(ctx, it)])
         labels = sorted(["bug" if it.kind == "bug" else "feature", f"P{min(3, _PRIORITIES.index(it.priority) + 1)}"]
                         + {"doing": ["status::doing"], "review": ["status::review"]}.get(state, []))

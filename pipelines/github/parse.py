@@ -45,7 +45,9 @@ def repo_full_name(payload: Mapping[str, Any]) -> str | None:
 def _user(user: Any, source: str, identities: list[dict[str, Any]]) -> str | None:
     if not isinstance(user, Mapping) or not user.get("login"):
         return None
-    row = identity_row(source, user["login"], user.get("name") or user["login"], user.get("email"))
+    # A PR's user object has no name; the login must not pose as one, or it
+    # overwrites the real name seen on commits and breaks matching by name.
+    row = identity_row(source, user["login"], user.get("name"), user.get("email"))
     identities.append(row)
     return row["identity_id"]
 
