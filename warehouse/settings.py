@@ -60,6 +60,7 @@ class _SourceBase(_Strict):
     enabled: bool = True
     overlap_minutes: int = Field(default=10, ge=0)
     max_staleness_hours: float = Field(default=26.0, gt=0, description="freshness check window")
+    timeout_seconds: float = Field(default=30.0, gt=0, description="per-request timeout for API sources")
 
 
 class JiraSource(_SourceBase):
