@@ -29,8 +29,14 @@ def _metadata_value(value):
     return getattr(value, "value", value)
 
 
-def run_sync(settings: Settings, only_source: str | None, full: bool, out=sys.stdout, verbose: bool = False) -> int:
-    """Materialise the sync job in-process against the Dagster instance; print per-source counts."""
+def run_sync(
+    settings: Settings, only_source: str | None, full: bool, out=sys.stdout, verbose: bool = False,
+    rebuild: bool = False,
+) -> int:
+    """Materialise the sync job in-process against the Dagster instance; print per-source counts.
+
+    `rebuild` skips fetching and re-derives canonical tables from the stored raw payloads.
+    """
     import dagster as dg
 
     from pipelines.definitions import build_definitions
@@ -43,18 +49,22 @@ def run_sync(settings: Settings, only_source: str | None, full: bool, out=sys.st
     defs = build_definitions(settings)
     job = defs.resolve_job_def(FULL_SYNC_JOB if full else SYNC_JOB)
     selection = None
-    if only_source:
+    if only_source or rebuild:
         all_keys = defs.resolve_asset_graph().get_all_asset_keys()
         skipped = {
-            dg.AssetKey(f(s.name)) for s in settings.sources if s.name != only_source
+            dg.AssetKey(f(s.name)) for s in settings.sources if s.name != only_source and only_source
             for f in (raw_asset_name, canonical_asset_name)
         }
+        if rebuild:
+            skipped |= {dg.AssetKey(raw_asset_name(s.name)) for s in settings.sources}
         selection = sorted(all_keys - skipped)
     os.environ["DAGSTER_HOME"] = str(_dagster_home())
     instance = dg.DagsterInstance.get()
     run_config: dict = {"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "WARNING"}}}}
     if full:
         run_config["ops"] = {raw_asset_name(n): {"config": {"full": True}} for n in names}
+    if rebuild:
+        run_config["ops"] = {canonical_asset_name(n): {"config": {"rebuild": True}} for n in names}
     result = job.execute_in_process(
         instance=instance, run_config=run_config, raise_on_error=False, asset_selection=selection
     )
@@ -101,6 +111,51 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return run_sync(load_settings(args.config), args.source, args.full, verbose=args.verbose)
 
 
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    return run_sync(load_settings(args.config), args.source, full=False, verbose=args.verbose, rebuild=True)
+
+
+def cmd_people(args: argparse.Namespace) -> int:
+    """People and the tool accounts merged into each; --unmatched lists accounts matched to nobody."""
+    from warehouse.db import WarehouseError, read_frame
+
+    settings = load_settings(args.config)
+    sql = """
+        SELECT i.identity_id, i.source, i.account, i.display_name, i.email, i.person_id,
+               count(*) OVER (PARTITION BY i.person_id) AS accounts_of_person
+        FROM identities i"""
+    if args.unmatched:
+        sql = f"""SELECT identity_id, source, account, display_name, email, person_id FROM ({sql})
+                  WHERE accounts_of_person = 1 AND email IS NULL ORDER BY source, account"""
+    else:
+        sql += " ORDER BY person_id, identity_id"
+    try:
+        frame = read_frame(settings, sql)
+    except WarehouseError as error:
+        print(f"lodestar people: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    _print_frame(frame, args.format)
+    if args.unmatched:
+        print(f"{frame.height} account(s) without e-mail matched to no other account by username or name; "
+              "map them with [[people]] in the config", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_import_timesheet(args: argparse.Namespace) -> int:
+    from pipelines.timesheets.importer import TimesheetImportError, import_timesheet
+
+    settings = load_settings(args.config)
+    try:
+        outcome = import_timesheet(settings, Path(args.file), args.source, args.skip_bad_rows)
+    except TimesheetImportError as error:
+        print(f"lodestar import-timesheet: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(outcome.message)
+    if outcome.source_name is None:
+        return EXIT_OK
+    return run_sync(settings, outcome.source_name, full=False, verbose=args.verbose)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Build the demo company's warehouse through the real pipeline, from scratch."""
     settings = default_demo_settings(Path.cwd(), seed=args.seed)
@@ -119,16 +174,21 @@ def cmd_query(args: argparse.Namespace) -> int:
     except WarehouseError as error:
         print(f"lodestar query: {error}", file=sys.stderr)
         return EXIT_FAILED
-    if args.format == "csv":
-        sys.stdout.write(frame.write_csv())
-    elif args.format == "json":
+    _print_frame(frame, args.format)
+    return EXIT_OK
+
+
+def _print_frame(frame, output_format: str) -> None:
+    if output_format == "csv":
+        text = frame.write_csv()
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    elif output_format == "json":
         sys.stdout.write(frame.write_json() + "\n")
     else:
         import polars as pl
 
         with pl.Config(tbl_rows=min(frame.height, 200), tbl_cols=-1, fmt_str_lengths=60, tbl_hide_dataframe_shape=False):
             print(frame)
-    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,6 +207,27 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--warehouse", help="warehouse file (default data/warehouse.duckdb)")
     demo.add_argument("--verbose", action="store_true", help="show Dagster's step-by-step log")
     demo.set_defaults(handler=cmd_demo)
+
+    rebuild = commands.add_parser("rebuild", help="re-derive canonical tables from stored raw payloads, no API calls")
+    rebuild.add_argument("--config")
+    rebuild.add_argument("--source", help="only this source (by name)")
+    rebuild.add_argument("--verbose", action="store_true")
+    rebuild.set_defaults(handler=cmd_rebuild)
+
+    people = commands.add_parser("people", help="people and their tool accounts")
+    people.add_argument("--unmatched", action="store_true",
+                        help="only accounts without e-mail that matched no other account")
+    people.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    people.add_argument("--config")
+    people.set_defaults(handler=cmd_people)
+
+    timesheet = commands.add_parser("import-timesheet", help="import a CSV or .xlsx timesheet")
+    timesheet.add_argument("file")
+    timesheet.add_argument("--config")
+    timesheet.add_argument("--source", help="timesheet source name (default: the configured one, else 'timesheets')")
+    timesheet.add_argument("--skip-bad-rows", action="store_true", help="import the good rows, skip the bad ones")
+    timesheet.add_argument("--verbose", action="store_true")
+    timesheet.set_defaults(handler=cmd_import_timesheet)
 
     query = commands.add_parser("query", help="read-only SQL against the published warehouse")
     query.add_argument("sql")

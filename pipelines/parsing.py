@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -76,7 +77,7 @@ def parse_raw(con: duckdb.DuckDBPyConnection, source: Any, items: Iterable[tuple
     overrides = getattr(source, "status_categories", {}) or {}
     field_ids: dict[str, str] | None = None
     rows: dict[str, list[dict]] = {}
-    timesheets: list[tuple[str, bytes]] = []
+    timesheets: list[tuple[str, bytes, bool]] = []
     for kind, key, body in items:
         if kind == "jira_issue":
             if field_ids is None:
@@ -101,11 +102,13 @@ def parse_raw(con: duckdb.DuckDBPyConnection, source: Any, items: Iterable[tuple
         elif kind == "gitlab_commit":
             _extend(rows, gitlab_parse.parse_commit(body, name, repo_from_url(body.get("web_url", ""))))
         elif kind == "timesheet_file":
-            timesheets.append((key, body))
+            timesheets.append((key, body, False))
+        elif kind == "timesheet_import":
+            timesheets.append((body["filename"], base64.b64decode(body["data_base64"]), body["skip_bad_rows"]))
         else:
             raise ValueError(f"source {name!r}: raw item {key!r} has unknown kind {kind!r}")
-    for filename, data in timesheets:
-        _extend(rows, _timesheet_rows(con, name, filename, data, rows, getattr(source, "columns", None)))
+    for filename, data, skip_bad_rows in timesheets:
+        _extend(rows, _timesheet_rows(con, name, filename, data, rows, getattr(source, "columns", None), skip_bad_rows))
     return rows
 
 
@@ -116,9 +119,10 @@ def _timesheet_rows(
     data: bytes,
     batch: dict[str, list[dict]],
     column_map: dict[str, str] | None,
+    skip_bad_rows: bool = False,
 ) -> dict[str, list[dict]]:
     parsed = timesheet_parse.parse_timesheet(data, filename, source_name, column_map or None)
-    if parsed.errors:
+    if parsed.errors and not skip_bad_rows:
         details = "; ".join(
             f"row {e.row} {e.column}={e.value!r}: {e.reason}" for e in parsed.errors[:20]
         )

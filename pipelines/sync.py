@@ -138,6 +138,7 @@ def parse_and_load(
     high_water = latest_fetched_at(con, source_name)
     con.execute("BEGIN TRANSACTION")
     try:
+        cleared = _clear_source(con, source_name) if rebuild else {}
         rows = parse_raw(con, source, iter_raw(con, source_name, since=watermark))
         report = LoadReport()
         identity_counts = load_rows(con, source_name, {"identities": rows.pop("identities", [])})
@@ -149,6 +150,8 @@ def parse_and_load(
         for table, counts in load_rows(con, source_name, rows).tables.items():
             report.counts(table).add(counts)
         report.counts("tasks").deleted += _flag_deleted_tasks(con, source_name)
+        for table, count in cleared.items():
+            report.counts(table).deleted += count
         set_cursor(
             con, source_name, CANONICAL_SCOPE,
             (high_water or watermark).isoformat() if (high_water or watermark) else None, utc_now(),
@@ -158,6 +161,19 @@ def parse_and_load(
         con.execute("ROLLBACK")
         raise
     return report
+
+
+REBUILT_TABLES = ("tasks", "task_links", "status_changes", "comments", "worklogs", "commits", "pull_requests",
+                  "sprints", "identities")
+
+
+def _clear_source(con: duckdb.DuckDBPyConnection, source_name: str) -> dict[str, int]:
+    """Drop one source's canonical rows before re-deriving them from its raw payloads."""
+    cleared = {}
+    for table in REBUILT_TABLES:
+        cleared[table] = con.execute(f"SELECT count(*) FROM {table} WHERE source = ?", [source_name]).fetchall()[0][0]
+        con.execute(f"DELETE FROM {table} WHERE source = ?", [source_name])
+    return cleared
 
 
 def _flag_deleted_tasks(con: duckdb.DuckDBPyConnection, source_name: str) -> int:

@@ -97,7 +97,7 @@ class GitLabSource(_SourceBase):
 
 class TimesheetSource(_SourceBase):
     kind: Literal["timesheet"]
-    paths: list[Path] = Field(min_length=1)
+    paths: list[Path] = Field(default_factory=list, description="files or folders; empty for import-only")
     columns: dict[str, str] = Field(default_factory=dict)
 
 
@@ -175,6 +175,9 @@ def parse_settings(data: dict, origin: str, base: Path) -> Settings:
     except ValidationError as error:
         raise ConfigError(_format_error(error, origin)) from None
     settings.warehouse = settings.warehouse.resolved(base)
+    for source in settings.sources:
+        if isinstance(source, TimesheetSource):
+            source.paths = [p if p.is_absolute() else base / p for p in source.paths]
     return settings
 
 
