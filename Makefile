@@ -6,7 +6,7 @@ PORT ?= 8501
 DAGSTER_PORT ?= 3000
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: install dev demo dashboard test clean
+.PHONY: install dev demo dashboard test clean bench-jira
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ dev: install
 
 test: install
 	$(BIN)/python -m pytest
+
+bench-jira: install
+	$(BIN)/python benchmarks/jira_sync.py --runs 5
 
 clean:
 	rm -rf $(VENV) .dagster data .pytest_cache

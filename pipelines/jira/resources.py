@@ -1,10 +1,10 @@
 """Jira client resource: Server/Data Center and Cloud through the `jira` library.
 
-Costs: per run one `serverInfo`, one `/field`, and ceil(N / page size) search
-pages for the N issues changed since the cursor; per-issue requests only where
-Jira truncated the embedded changelog, comments or worklogs. Boards, sprints and
-projects are fetched on full runs, and on incremental runs only when a changed
-issue is in a sprint.
+Costs: per run one `serverInfo` and ceil(N / page size) search pages for the N
+issues changed since the cursor; per-issue requests only where Jira truncated
+the embedded changelog, comments or worklogs. The field list, projects, boards
+and sprints are fetched on full runs (incremental runs parse custom fields with
+the stored field list), sprints also when a changed issue is in a sprint.
 """
 
 import logging
@@ -42,6 +42,18 @@ def _offset_zone(server_time: str | None) -> timezone:
     except ValueError:
         offset = None
     return timezone(offset) if offset is not None else timezone.utc
+
+
+def _sprint_field_in(issue: dict) -> str | None:
+    """Without the field list, recognise the Sprint field by its values (Agile's sprint objects or strings)."""
+    for name, value in issue["fields"].items():
+        if name.startswith("customfield_") and isinstance(value, list) and value:
+            first = value[0]
+            if (isinstance(first, dict) and {"id", "state", "name"} <= set(first)) or (
+                isinstance(first, str) and "greenhopper.service.sprint.Sprint@" in first
+            ):
+                return name
+    return None
 
 
 class JiraClient(dg.ConfigurableResource):
@@ -86,32 +98,32 @@ class JiraClient(dg.ConfigurableResource):
             )
             mount_retries(client._session, self._retry())
             client._session.hooks["response"].append(self._count)
-            client.deploymentType = client.server_info().get("deploymentType")
-            return client
+            info = client.server_info()
+            client.deploymentType = info.get("deploymentType")
+            return client, info
 
         return call_with_retries(connect, f"Jira {self.url}: serverInfo", self._retry())
 
-    def _user_zone(self, client) -> timezone | ZoneInfo:
+    def _user_zone(self, client, server_info: dict) -> timezone | ZoneInfo:
         """JQL dates are read in the searching user's zone: theirs when signed in, the server's otherwise."""
         if self.user or self.token:
             zone = (client.myself() or {}).get("timeZone")
             if zone:
                 return ZoneInfo(zone)
-        info = client.server_info()
-        return _offset_zone(info.get("serverTime"))
+        return _offset_zone(server_info.get("serverTime"))
 
     def fetch(self, since: datetime | None) -> FetchResult:
         self._requests = 0
-        client = self._connect()
+        client, server_info = self._connect()
         retry = self._retry()
-        fields = call_with_retries(client.fields, "Jira /field", retry)
-        # The library would fetch /field again on the first search to translate
-        # field names; hand it the list we already have.
-        client._fields_cache_value = {f["name"]: f["id"] for f in fields}
-        items = [RawItem("jira_fields", "fields", None, fields)]
+        items: list[RawItem] = []
+        fields: list[dict] = []
+        if since is None:
+            fields = call_with_retries(client.fields, "Jira /field", retry)
+            items.append(RawItem("jira_fields", "fields", None, fields))
         since_local = None
         if since is not None:
-            zone = self._user_zone(client)
+            zone = self._user_zone(client, server_info)
             since_local = since.replace(tzinfo=timezone.utc).astimezone(zone) - timedelta(minutes=1)
         jql = jql_for(self.projects, since_local)
         issues = self._search(client, jql, retry)
@@ -119,6 +131,8 @@ class JiraClient(dg.ConfigurableResource):
         sprint_ids: set[str] = set()
         sprint_field = next((f["id"] for f in fields if (f.get("schema") or {}).get("custom", "").endswith("gh-sprint")), None)
         for issue in issues:
+            if sprint_field is None and since is not None:
+                sprint_field = _sprint_field_in(issue)
             self._complete_issue(client, issue, retry)
             updated = to_utc(issue["fields"].get("updated"))
             newest = max(filter(None, [newest, updated]), default=None)
@@ -136,15 +150,15 @@ class JiraClient(dg.ConfigurableResource):
         )
 
     def _search(self, client, jql: str, retry: RetrySettings) -> list[dict]:
+        """Page through the search with the library's session (its search helpers would
+        first fetch /field to translate names we never use)."""
         issues: list[dict] = []
+        params = {"jql": jql, "fields": "*all", "expand": "changelog", "maxResults": SEARCH_PAGE_REQUEST}
         if client.deploymentType == "Cloud":
             token = None
             while True:
                 page = call_with_retries(
-                    lambda: client.enhanced_search_issues(
-                        jql, nextPageToken=token, maxResults=SEARCH_PAGE_REQUEST, fields="*all",
-                        expand="changelog", json_result=True,
-                    ),
+                    lambda: client._get_json("search/jql", params={**params, "nextPageToken": token} if token else params),
                     f"Jira search page after {len(issues)}", retry,
                 )
                 issues += page.get("issues", [])
@@ -154,10 +168,7 @@ class JiraClient(dg.ConfigurableResource):
         start = 0
         while True:
             page = call_with_retries(
-                lambda: client.search_issues(
-                    jql, startAt=start, maxResults=SEARCH_PAGE_REQUEST, fields="*all", expand="changelog",
-                    json_result=True, validate_query=True,
-                ),
+                lambda: client._get_json("search", params={**params, "startAt": start}),
                 f"Jira search page at {start}", retry,
             )
             batch = page.get("issues", [])

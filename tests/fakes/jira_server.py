@@ -48,6 +48,7 @@ class FakeJira:
 
     def __init__(self, data_dir: Path, fields: list[dict], page_cap: int = 50, truncate_embedded: bool = False):
         self.issues = load_issues(data_dir)
+        self.issues_by_id = {issue["id"]: issue for issue in self.issues.values()}
         self.comments = load_comments(data_dir)
         self.fields = fields
         self.page_cap = page_cap
@@ -89,17 +90,27 @@ class FakeJira:
     def search(self, params: dict[str, str]) -> dict:
         jql = params.get("jql", "")
         projects = re.search(r"project\s+in\s*\(([^)]*)\)", jql, re.I)
-        wanted = {p.strip().strip('"') for p in projects.group(1).split(",")} if projects else None
-        bound = re.search(r'updated\s*>=\s*"(\d{4}/\d{2}/\d{2} \d{2}:\d{2})"', jql, re.I)
-        since = (
-            datetime.strptime(bound.group(1), "%Y/%m/%d %H:%M").replace(tzinfo=SERVER_ZONE) if bound else None
+        single = re.search(r'project\s*=\s*"?([A-Z0-9_]+)"?', jql, re.I)
+        wanted = (
+            {p.strip().strip('"') for p in projects.group(1).split(",")} if projects
+            else {single.group(1)} if single else None
         )
+        since, strict = None, False
+        bound = re.search(r'updated\s*>=\s*"(\d{4}/\d{2}/\d{2} \d{2}:\d{2})"', jql, re.I)
+        if bound:
+            since = datetime.strptime(bound.group(1), "%Y/%m/%d %H:%M").replace(tzinfo=SERVER_ZONE)
+        millis = re.search(r"updated\s*>\s*(\d{10,})", jql, re.I)
+        if millis:
+            since, strict = datetime.fromtimestamp(int(millis.group(1)) / 1000, tz=timezone.utc), True
         selected = [
             issue for issue in self.issues.values()
             if (wanted is None or issue["fields"]["project"]["key"] in wanted)
-            and (since is None or _jira_time(issue["fields"]["updated"]) >= since)
+            and (since is None or _jira_time(issue["fields"]["updated"]) > since
+                 or (not strict and _jira_time(issue["fields"]["updated"]) == since))
         ]
         order = re.search(r"ORDER BY (.*)$", jql, re.I)
+        # Perceval pages with startAt over `updated` order (no tie-break); keep ties stable by key.
+        selected.sort(key=lambda i: i["key"])
         for term in reversed(order.group(1).split(",") if order else []):
             name, _, direction = term.strip().partition(" ")
             reverse = direction.strip().upper() == "DESC"
@@ -205,10 +216,11 @@ class JiraHandler(BaseHTTPRequestHandler):
             return "myself", 401, {"errorMessages": ["You are not authenticated."]}
         if path in ("/rest/api/2/search", "/rest/api/2/search/"):
             return "search", 200, state.search(params)
-        match = re.fullmatch(r"/rest/api/2/issue/([A-Z0-9]+-\d+)(/comment|/worklog)?", path)
+        match = re.fullmatch(r"/rest/api/2/issue/([A-Z0-9]+-\d+|\d+)(/comment|/worklog)?", path)
         if match:
             key, sub = match.groups()
-            issue = state.issues.get(key)
+            issue = state.issues.get(key) or state.issues_by_id.get(key)
+            key = issue["key"] if issue else key
             if issue is None:
                 return "issue", 404, {"errorMessages": ["Issue Does Not Exist"]}
             if sub == "/comment":
