@@ -27,7 +27,7 @@ _REPO_FROM_HTML_URL = re.compile(r"^https?://[^/]+/([^/]+/[^/]+)")
 
 
 def repo_full_name(payload: Mapping[str, Any]) -> str | None:
-    """`owner/repo` of an issue or pull request, from the fields the API always sends."""
+    """`owner/repo` of an issue, pull request or commit, from the fields the API always sends."""
     base_repo = ((payload.get("base") or {}).get("repo") or {}).get("full_name")
     if base_repo:
         return base_repo
@@ -40,6 +40,19 @@ def repo_full_name(payload: Mapping[str, Any]) -> str | None:
         if match:
             return match.group(1)
     return None
+
+
+def is_pull_request(payload: Mapping[str, Any]) -> bool:
+    """Whether an `/issues` item is really a pull request.
+
+    The issues endpoint lists pull requests too, marked by a `pull_request`
+    object with their URLs. Until 2012 GitHub sent that object on every issue,
+    with null URLs for plain issues, so its presence alone is not enough.
+    """
+    marker = payload.get("pull_request")
+    if isinstance(marker, Mapping):
+        return any(marker.get(name) for name in ("url", "html_url", "diff_url", "patch_url"))
+    return bool(marker)
 
 
 def _user(user: Any, source: str, identities: list[dict[str, Any]]) -> str | None:
@@ -63,7 +76,7 @@ def _label_names(payload: Mapping[str, Any]) -> list[str]:
 def parse_issue(payload: dict[str, Any], source: str) -> Rows:
     """A `tasks` row for one /repos/{o}/{r}/issues item; pull requests yield nothing
     because the issues endpoint lists them too and they are parsed by `parse_pull`."""
-    if "pull_request" in payload:
+    if is_pull_request(payload):
         return {"tasks": [], "identities": []}
     repo = repo_full_name(payload)
     key = f"{repo}#{payload['number']}"
@@ -155,15 +168,18 @@ def parse_pull(
 def parse_commit(
     payload: dict[str, Any],
     source: str,
-    repo: str,
+    repo: str | None = None,
     jira_project_keys: Iterable[str] | None = None,
     jira_source: str | None = None,
 ) -> Rows:
     """A `commits` row for one /repos/{o}/{r}/commits/{sha} item.
 
+    `repo` defaults to the one named by the payload's API `url` (always sent;
+    `html_url` was not sent before 2013).
     The author is the GitHub login when GitHub matched the commit email to an
     account, else the raw commit email, so unmatched commits still resolve by email.
     """
+    repo = repo or repo_full_name(payload)
     commit = payload.get("commit") or {}
     git_author = commit.get("author") or {}
     identities: list[dict[str, Any]] = []

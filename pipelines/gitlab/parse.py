@@ -1,4 +1,5 @@
-"""Pure parsers for GitLab REST payloads (`gitlab_issue`, `gitlab_merge_request`, `gitlab_commit`).
+"""Pure parsers for GitLab REST payloads (`gitlab_issue`, `gitlab_merge_request`, `gitlab_commit`,
+and the connector's per-issue `gitlab_issue_notes` / `gitlab_issue_links` wrappers).
 
 Payload in, warehouse rows out (docs/payload-contract.md); no I/O, no clock.
 """
@@ -27,6 +28,16 @@ from pipelines.common_parse import (
 
 _BUG_LABELS = frozenset({"bug", "缺陷", "defect"})
 _WEB_PATH = re.compile(r"^https?://[^/]+/(?P<path>.+?)(?:/-)?/(?:issues|work_items|merge_requests)/(?P<iid>\d+)")
+_COMMIT_WEB_PATH = re.compile(r"^https?://[^/]+/(?P<path>.+?)(?:/-)?/commit/[0-9a-fA-F]+")
+# System notes GitLab writes when an issue is closed or reopened ("closed", "closed via merge request !5",
+# "reopened"); other system notes (labels, assignees, moves) are activity, neither comments nor status changes.
+_STATE_NOTE = re.compile(r"^\s*(?P<verb>closed|reopened)\b", re.IGNORECASE)
+
+ISSUE_NOTES_KIND = "gitlab_issue_notes"
+"""Raw kind: `{"issue": "group/app#12", "issue_updated_at": ..., "notes": [/projects/:id/issues/:iid/notes items]}`."""
+ISSUE_LINKS_KIND = "gitlab_issue_links"
+"""Raw kind: `{"issue": "group/app#12", "issue_updated_at": ..., "links": [/projects/:id/issues/:iid/links items]}`."""
+EXTRA_KINDS = frozenset({ISSUE_NOTES_KIND, ISSUE_LINKS_KIND})
 
 
 def _key_from_payload(payload: Mapping[str, Any], marker: str) -> str | None:
@@ -38,6 +49,30 @@ def _key_from_payload(payload: Mapping[str, Any], marker: str) -> str | None:
     if match:
         return f"{match.group('path')}{marker}{match.group('iid')}"
     return None
+
+
+def issue_key(payload: Mapping[str, Any]) -> str | None:
+    """`group/app#12` of an issue payload (the `item_key` of its raw items and the task's `source_key`)."""
+    return _key_from_payload(payload, "#")
+
+
+def merge_request_key(payload: Mapping[str, Any]) -> str | None:
+    """`group/app!5` of a merge request payload."""
+    return _key_from_payload(payload, "!")
+
+
+def commit_repo(payload: Mapping[str, Any], item_key: str | None = None) -> str:
+    """The project path of a commit: from its `web_url`, else from the raw item key `group/app@sha`.
+
+    Commit list items of older GitLab versions carry no `web_url` (nor any project field),
+    so the connector's item key is the only place the project is known.
+    """
+    match = _COMMIT_WEB_PATH.match(payload.get("web_url") or "")
+    if match:
+        return match.group("path")
+    if item_key and "@" in item_key:
+        return item_key.rsplit("@", 1)[0]
+    raise ValueError(f"cannot tell the project of commit {payload.get('id')!r}: no web_url and no item key")
 
 
 def _user(user: Any, source: str, identities: list[dict[str, Any]]) -> str | None:
@@ -77,6 +112,7 @@ def parse_issue(payload: dict[str, Any], source: str) -> Rows:
         status_category = "todo"
     time_stats = payload.get("time_stats") or {}
     milestone = payload.get("milestone") or {}
+    sprint = _milestone_row(milestone, source, project_path)
     task = {
         "task_id": f"{source}:{key}",
         "source": source,
@@ -100,12 +136,33 @@ def parse_issue(payload: dict[str, Any], source: str) -> Rows:
         "estimate_hours": seconds_to_hours(time_stats.get("time_estimate") or None),
         "spent_hours": seconds_to_hours(time_stats.get("total_time_spent")),
         "story_points": to_float(payload.get("weight")),
+        "sprint_id": sprint["sprint_id"] if sprint else None,
         "labels": labels,
         "url": payload.get("web_url"),
         "is_deleted": False,
     }
     _user(payload.get("closed_by"), source, identities)
-    return {"tasks": [task], "identities": merge_identities(identities)}
+    return {"tasks": [task], "identities": merge_identities(identities), "sprints": [sprint] if sprint else []}
+
+
+def _milestone_row(milestone: Mapping[str, Any], source: str, project_path: str | None) -> dict[str, Any] | None:
+    """A `sprints` row for the milestone embedded in an issue: GitLab's timebox for planned work.
+
+    A group milestone (no `project_id`) spans projects, so it belongs to none of them.
+    """
+    if not isinstance(milestone, Mapping) or milestone.get("id") in (None, ""):
+        return None
+    return {
+        "sprint_id": f"{source}:milestone:{milestone['id']}",
+        "source": source,
+        "project_key": project_path if milestone.get("project_id") is not None else None,
+        "name": milestone.get("title"),
+        "state": milestone.get("state"),
+        "start_at": to_utc(to_date(milestone.get("start_date"))),
+        "end_at": to_utc(to_date(milestone.get("due_date"))),
+        "completed_at": None,
+        "goal": milestone.get("description") or None,
+    }
 
 
 _MR_STATES = {"opened": "open", "locked": "open", "closed": "closed", "merged": "merged"}
@@ -200,3 +257,57 @@ def parse_issue_links(payload_list: list[dict[str, Any]], source: str, from_key:
             first, second = sorted((this_id, other_id))
             rows.append(link_row(source, first, second, "relates"))
     return {"task_links": unique_links(rows)}
+
+
+def parse_issue_notes(payload: Mapping[str, Any], source: str) -> Rows:
+    """`comments` (and close/reopen `status_changes`) for a `gitlab_issue_notes` item.
+
+    User notes become comments; system notes are GitLab's own activity log, of which only
+    "closed"/"reopened" are kept, as status changes. Note ids are scoped by the issue so the
+    ids stay unique whatever the instance numbers them.
+    """
+    key = payload["issue"]
+    task_id = f"{source}:{key}"
+    identities: list[dict[str, Any]] = []
+    comments, changes = [], []
+    for note in payload.get("notes") or []:
+        author_id = _user(note.get("author"), source, identities)
+        row_id = f"{task_id}:note:{note['id']}"
+        if not note.get("system"):
+            comments.append({
+                "comment_id": row_id,
+                "task_id": task_id,
+                "author_id": author_id,
+                "created_at": to_utc(note.get("created_at")),
+                "updated_at": to_utc(note.get("updated_at")),
+                "body": note.get("body"),
+                "source": source,
+            })
+            continue
+        match = _STATE_NOTE.match(note.get("body") or "")
+        changed_at = to_utc(note.get("created_at"))
+        if match and changed_at is not None:
+            closed = match.group("verb").lower() == "closed"
+            changes.append({
+                "change_id": row_id,
+                "task_id": task_id,
+                "changed_at": changed_at,
+                "from_status": "opened" if closed else "closed",
+                "to_status": "closed" if closed else "opened",
+                "author_id": author_id,
+                "source": source,
+            })
+    changes.sort(key=lambda r: (r["changed_at"], r["change_id"]))
+    return {"comments": comments, "status_changes": changes, "identities": merge_identities(identities)}
+
+
+def parse_extra(kind: str, body: Any, source: str) -> Rows | None:
+    """Rows for the connector's own GitLab kinds; None for a kind this module does not add.
+
+    `pipelines/parsing.py` calls it for kinds it has no branch of its own for.
+    """
+    if kind == ISSUE_NOTES_KIND:
+        return parse_issue_notes(body, source)
+    if kind == ISSUE_LINKS_KIND:
+        return parse_issue_links(body.get("links") or [], source, body["issue"])
+    return None
