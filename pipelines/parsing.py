@@ -100,13 +100,16 @@ def parse_raw(con: duckdb.DuckDBPyConnection, source: Any, items: Iterable[tuple
         elif kind == "gitlab_merge_request":
             _extend(rows, gitlab_parse.parse_merge_request(body, name))
         elif kind == "gitlab_commit":
-            _extend(rows, gitlab_parse.parse_commit(body, name, repo_from_url(body.get("web_url", ""))))
+            _extend(rows, gitlab_parse.parse_commit(body, name, gitlab_parse.commit_repo(body, key)))
         elif kind == "timesheet_file":
             timesheets.append((key, body, False))
         elif kind == "timesheet_import":
             timesheets.append((body["filename"], base64.b64decode(body["data_base64"]), body["skip_bad_rows"]))
         else:
-            raise ValueError(f"source {name!r}: raw item {key!r} has unknown kind {kind!r}")
+            extra = gitlab_parse.parse_extra(kind, body, name)
+            if extra is None:
+                raise ValueError(f"source {name!r}: raw item {key!r} has unknown kind {kind!r}")
+            _extend(rows, extra)
     for filename, data, skip_bad_rows in timesheets:
         _extend(rows, _timesheet_rows(con, name, filename, data, rows, getattr(source, "columns", None), skip_bad_rows))
     return rows
