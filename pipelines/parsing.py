@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,18 +23,9 @@ DEFAULT_JIRA_FIELDS = {
     "target_end": "Target end",
 }
 
-_REPO_FROM_URL = re.compile(r"^https?://[^/]+/(?:api/v3/)?(?:repos/)?(?P<repo>[^/]+(?:/[^/-][^/]*)+?)/(?:-/)?(?:commit|pull|merge_requests|issues)s?/")
-
 
 class TimesheetRowsRejected(ValueError):
     """A timesheet with bad rows: nothing from it is loaded until it is fixed."""
-
-
-def repo_from_url(url: str) -> str:
-    match = _REPO_FROM_URL.match(url or "")
-    if not match:
-        raise ValueError(f"cannot tell the repository from URL {url!r}")
-    return match.group("repo")
 
 
 def _extend(rows: dict[str, list[dict]], more: dict[str, list[dict]]) -> None:
@@ -94,7 +84,7 @@ def parse_raw(con: duckdb.DuckDBPyConnection, source: Any, items: Iterable[tuple
         elif kind == "github_pull":
             _extend(rows, github_parse.parse_pull(body, name))
         elif kind == "github_commit":
-            _extend(rows, github_parse.parse_commit(body, name, repo_from_url(body.get("html_url", ""))))
+            _extend(rows, github_parse.parse_commit(body, name))
         elif kind == "gitlab_issue":
             _extend(rows, gitlab_parse.parse_issue(body, name))
         elif kind == "gitlab_merge_request":

@@ -27,11 +27,13 @@ def client_for(source) -> dg.ConfigurableResource:
     if source.kind == "github":
         from pipelines.github.resources import GitHubClient
 
-        return GitHubClient(base_url=source.url, repos=list(source.repos), token=_secret(source.token_env))
+        return GitHubClient(base_url=source.url, repos=list(source.repos), token=_secret(source.token_env),
+                            timeout_seconds=source.timeout_seconds)
     if source.kind == "gitlab":
         from pipelines.gitlab.resources import GitLabClient
 
-        return GitLabClient(base_url=source.url, projects=list(source.projects), token=_secret(source.token_env))
+        return GitLabClient(base_url=source.url, projects=list(source.projects), token=_secret(source.token_env),
+                            timeout_seconds=source.timeout_seconds)
     if source.kind == "timesheet":
         from pipelines.timesheets.resources import TimesheetFolder
 

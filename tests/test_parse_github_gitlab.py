@@ -303,3 +303,22 @@ def test_gitlab_relates_link_is_the_same_row_from_both_sides():
     one_side = gitlab.parse_issue_links([_gl_link(14, "relates_to")], "gl", "group/app#12")["task_links"]
     other_side = gitlab.parse_issue_links([_gl_link(12, "relates_to")], "gl", "group/app#14")["task_links"]
     assert one_side == other_side
+
+
+def test_gitlab_time_spent_notes_become_worklogs():
+    from pipelines.gitlab.parse import parse_extra
+
+    note = {"id": 7, "system": True, "author": {"username": "jliu", "name": "Jason Liu"},
+            "created_at": "2024-01-05T09:00:00.000Z", "updated_at": "2024-01-05T09:00:00.000Z"}
+    rows = parse_extra("gitlab_issue_notes", {"issue": "acme/app#3", "notes": [
+        dict(note, id=7, body="added 1h 30m of time spent at 2024-01-03"),
+        dict(note, id=8, body="added 1d of time spent"),
+        dict(note, id=9, body="changed the description"),
+    ]}, "gl")
+    worklogs = {w["worklog_id"]: w for w in rows["worklogs"]}
+    assert worklogs["gl:acme/app#3:note:7"]["hours"] == 1.5
+    assert worklogs["gl:acme/app#3:note:7"]["started_at"].isoformat() == "2024-01-03T00:00:00"
+    assert worklogs["gl:acme/app#3:note:8"]["hours"] == 8.0
+    assert worklogs["gl:acme/app#3:note:8"]["origin"] == "gitlab"
+    assert worklogs["gl:acme/app#3:note:8"]["person_id"] == "gl:jliu"
+    assert len(worklogs) == 2 and rows["comments"] == []

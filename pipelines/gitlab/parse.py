@@ -7,6 +7,7 @@ Payload in, warehouse rows out (docs/payload-contract.md); no I/O, no clock.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -32,6 +33,13 @@ _COMMIT_WEB_PATH = re.compile(r"^https?://[^/]+/(?P<path>.+?)(?:/-)?/commit/[0-9
 # System notes GitLab writes when an issue is closed or reopened ("closed", "closed via merge request !5",
 # "reopened"); other system notes (labels, assignees, moves) are activity, neither comments nor status changes.
 _STATE_NOTE = re.compile(r"^\s*(?P<verb>closed|reopened)\b", re.IGNORECASE)
+
+# "added 1h 30m of time spent at 2024-01-03": GitLab's time tracking, one system note per entry.
+_TIME_NOTE = re.compile(r"^\s*added (?P<amount>(?:\d+(?:\.\d+)?\s*(?:mo|w|d|h|m)\s*)+) of time spent"
+                        r"(?: at (?P<day>\d{4}-\d{2}-\d{2}))?", re.IGNORECASE)
+_TIME_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(mo|w|d|h|m)")
+_HOURS_PER_UNIT = {"mo": 160.0, "w": 40.0, "d": 8.0, "h": 1.0, "m": 1 / 60}
+"""GitLab's default time-tracking units: a day is 8 h, a week 5 days, a month 4 weeks."""
 
 ISSUE_NOTES_KIND = "gitlab_issue_notes"
 """Raw kind: `{"issue": "group/app#12", "issue_updated_at": ..., "notes": [/projects/:id/issues/:iid/notes items]}`."""
@@ -269,7 +277,7 @@ def parse_issue_notes(payload: Mapping[str, Any], source: str) -> Rows:
     key = payload["issue"]
     task_id = f"{source}:{key}"
     identities: list[dict[str, Any]] = []
-    comments, changes = [], []
+    comments, changes, worklogs = [], [], []
     for note in payload.get("notes") or []:
         author_id = _user(note.get("author"), source, identities)
         row_id = f"{task_id}:note:{note['id']}"
@@ -282,6 +290,21 @@ def parse_issue_notes(payload: Mapping[str, Any], source: str) -> Rows:
                 "updated_at": to_utc(note.get("updated_at")),
                 "body": note.get("body"),
                 "source": source,
+            })
+            continue
+        spent = _TIME_NOTE.match(note.get("body") or "")
+        if spent:
+            hours = sum(float(n) * _HOURS_PER_UNIT[u.lower()] for n, u in _TIME_PART.findall(spent.group("amount")))
+            day = spent.group("day")
+            worklogs.append({
+                "worklog_id": row_id,
+                "task_id": task_id,
+                "person_id": author_id,
+                "started_at": datetime.fromisoformat(day) if day else to_utc(note.get("created_at")),
+                "hours": round(hours, 4),
+                "source": source,
+                "origin": "gitlab",
+                "comment": None,
             })
             continue
         match = _STATE_NOTE.match(note.get("body") or "")
@@ -298,7 +321,8 @@ def parse_issue_notes(payload: Mapping[str, Any], source: str) -> Rows:
                 "source": source,
             })
     changes.sort(key=lambda r: (r["changed_at"], r["change_id"]))
-    return {"comments": comments, "status_changes": changes, "identities": merge_identities(identities)}
+    return {"comments": comments, "status_changes": changes, "worklogs": worklogs,
+            "identities": merge_identities(identities)}
 
 
 def parse_extra(kind: str, body: Any, source: str) -> Rows | None:
