@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dagster as dg
-import pytest
 
 from pipelines.checks import build_source_checks
 from pipelines.demo.resources import DemoClient

@@ -180,3 +180,19 @@ def test_faults_injected_end_identical_to_the_clean_run(fake_jira, tmp_path, jir
         faulty.stop()
     assert {fault for _, fault in faulty.fault_log} == {"429", "500", "truncated", "reset", "ratelimit", "timeout"}
     assert _snapshot(config) == _snapshot(clean)
+
+
+def test_cloud_pages_with_next_page_token_and_sends_credentials_without_keeping_them(jira_fields):
+    fake = FakeJira(APACHE, jira_fields, cloud=True)
+    url = fake.start()
+    try:
+        client = JiraClient(url=url, projects=["CB"], user="bot@acme.cn", token="s3cret-token", timeout_seconds=5)
+        result = client.fetch(None)
+    finally:
+        fake.stop()
+    cb = [k for k, i in fake.issues.items() if i["fields"]["project"]["key"] == "CB"]
+    assert sorted(i.item_key for i in result.items if i.kind == "jira_issue") == sorted(cb)
+    searches = [r for r in fake.requests if r.startswith("/rest/api/2/search/jql")]
+    assert len(searches) == math.ceil(len(cb) / fake.page_cap) and "nextPageToken=50" in searches[1]
+    assert all(a and a.startswith("Basic ") for a in fake.authorizations)
+    assert "s3cret-token" not in json.dumps([i.body for i in result.items], default=str)

@@ -46,13 +46,16 @@ def _jira_time(value: str) -> datetime:
 class FakeJira:
     """State of the fake server: data, request log, queued faults."""
 
-    def __init__(self, data_dir: Path, fields: list[dict], page_cap: int = 50, truncate_embedded: bool = False):
+    def __init__(self, data_dir: Path, fields: list[dict], page_cap: int = 50, truncate_embedded: bool = False,
+                 cloud: bool = False):
         self.issues = load_issues(data_dir)
         self.issues_by_id = {issue["id"]: issue for issue in self.issues.values()}
         self.comments = load_comments(data_dir)
         self.fields = fields
         self.page_cap = page_cap
         self.truncate_embedded = truncate_embedded
+        self.cloud = cloud
+        self.authorizations: list[str | None] = []
         self.requests: list[str] = []
         self.by_endpoint: Counter[str] = Counter()
         self.faults: dict[str, deque[str]] = {}
@@ -196,6 +199,7 @@ class JiraHandler(BaseHTTPRequestHandler):
         path = url.path
         state = self.state
         state.requests.append(self.path)
+        state.authorizations.append(self.headers.get("Authorization"))
         endpoint, status, body = self._route(path, params)
         state.by_endpoint[endpoint] += 1
         if status == 200 and self._fault(endpoint, body):
@@ -207,15 +211,24 @@ class JiraHandler(BaseHTTPRequestHandler):
         if path == "/rest/api/2/serverInfo":
             return "serverInfo", 200, {
                 "baseUrl": f"http://{self.headers.get('Host')}", "version": "6.3.4", "versionNumbers": [6, 3, 4],
-                "deploymentType": "Server", "buildNumber": 6332, "serverTime": state.server_time,
+                "deploymentType": "Cloud" if state.cloud else "Server", "buildNumber": 6332,
+                "serverTime": state.server_time,
                 "serverTitle": "Loopback Apache JIRA",
             }
         if path == "/rest/api/2/field":
             return "field", 200, state.fields
         if path == "/rest/api/2/myself":
             return "myself", 401, {"errorMessages": ["You are not authenticated."]}
-        if path in ("/rest/api/2/search", "/rest/api/2/search/"):
+        if path in ("/rest/api/2/search", "/rest/api/2/search/") and not state.cloud:
             return "search", 200, state.search(params)
+        if path == "/rest/api/2/search/jql" and state.cloud:
+            start = int(params.get("nextPageToken") or 0)
+            page = state.search(dict(params, startAt=start))
+            after = start + len(page["issues"])
+            body = {"issues": page["issues"], "isLast": after >= page["total"]}
+            if after < page["total"]:
+                body["nextPageToken"] = str(after)
+            return "search", 200, body
         match = re.fullmatch(r"/rest/api/2/issue/([A-Z0-9]+-\d+|\d+)(/comment|/worklog)?", path)
         if match:
             key, sub = match.groups()
