@@ -499,3 +499,27 @@ def test_apache_primary_keys_are_unique(apache):
     for rows in parsed.values():
         keys = [(r["from_task_id"], r["to_task_id"], r["link_type"]) for r in rows["task_links"]]
         assert len(keys) == len(set(keys))
+
+
+def test_perceval_recorded_search_pages_parse_with_their_recorded_field_list():
+    """Search pages of another real Jira (recorded in Perceval's test suite), without changelogs."""
+    from datetime import datetime, timezone
+
+    from pipelines.jira.parse import parse_issue, resolve_field_ids
+    from tests.registry_data import pypi_sdist
+
+    data = pypi_sdist("perceval", "1.6.1") / "tests" / "data" / "jira"
+    field_ids = resolve_field_ids(json.loads((data / "jira_fields.json").read_text()))
+    issues = [i for page in ("jira_issues_page_1.json", "jira_issues_page_2.json")
+              for i in json.loads((data / page).read_text())["issues"]]
+    assert len(issues) == 3
+    for issue in issues:
+        rows = parse_issue(issue, "perceval", field_ids)
+        (task,) = rows["tasks"]
+        fields = issue["fields"]
+        assert task["task_id"] == f"perceval:{issue['key']}"
+        assert task["created_at"] == datetime.strptime(fields["created"], "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(
+            timezone.utc).replace(tzinfo=None)
+        assert task["title"] == fields["summary"]
+        assert task["status"] == fields["status"]["name"]
+        assert rows["status_changes"] == []
