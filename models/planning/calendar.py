@@ -1,0 +1,262 @@
+"""Working-day calendars: weekends, public holidays, make-up working days (调休) and personal days off.
+
+Scheduling arithmetic happens on *working-day indices* (0, 1, 2, … over the
+working days only), so a duration of 5 is always five working days whatever
+holidays fall in between. The calendar converts between dates and indices with
+vectorised lookups over precomputed NumPy arrays, because CPM and Monte Carlo
+convert hundreds of thousands of dates at once.
+
+Where the data come from:
+
+* ``"CN"``: ``chinesecalendar`` for the years it ships (2004 to about 2026),
+  which knows the State Council's 调休 swaps (e.g. Sunday 2024-09-29 is a
+  working day so that 2024-10-01..07 can be a week off). Outside those years it
+  falls back to ``holidays.country_holidays("CN")`` plus weekends, which knows the
+  holidays but not the make-up working days.
+* any other country: ``holidays.country_holidays(code)`` plus the weekend days.
+
+Indices are relative to an *anchor* (index 0 is the first working day on or after
+it). The anchor is fixed on first use, and the covered range grows lazily in both
+directions without renumbering, so an index stays valid for the lifetime of the
+calendar instance. Indices from two calendar instances are not comparable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Literal
+
+import chinese_calendar
+import holidays as holidays_lib
+import numpy as np
+
+Roll = Literal["forward", "backward"]
+
+_EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
+_MIN_YEAR, _MAX_YEAR = 1900, 2200
+_CN_DATA_YEARS = (
+    min(d.year for d in chinese_calendar.holidays),
+    max(d.year for d in chinese_calendar.holidays),
+)
+
+
+def _to_day(value: date | datetime | np.datetime64 | str) -> np.datetime64:
+    if isinstance(value, datetime):
+        value = value.date()
+    return np.datetime64(value, "D")
+
+
+def _to_days(values) -> tuple[np.ndarray, bool]:
+    """Dates (scalar or array-like) as a datetime64[D] array, and whether the input was a scalar."""
+    if isinstance(values, (date, datetime, np.datetime64, str)):
+        return np.array([_to_day(values)]), True
+    array = np.asarray(values)
+    if array.dtype.kind == "M":
+        return array.astype("datetime64[D]"), False
+    return np.array([_to_day(v) for v in array.ravel()], dtype="datetime64[D]").reshape(array.shape), False
+
+
+def _as_date(day: np.datetime64) -> date:
+    return day.astype("datetime64[D]").astype(date)
+
+
+class WorkCalendar:
+    """Working days of one country (and optionally one person), with vectorised date ⇄ index conversion.
+
+    ``extra_workdays`` override holidays and weekends (a Saturday release); ``extra_days_off``
+    override everything else (company shutdown, a person's leave), so days off always win.
+    """
+
+    def __init__(
+        self,
+        country: str = "CN",
+        *,
+        subdiv: str | None = None,
+        extra_days_off: Iterable[date] = (),
+        extra_workdays: Iterable[date] = (),
+        weekend: Iterable[int] = (5, 6),
+        anchor: date | None = None,
+    ) -> None:
+        self.country = country.upper()
+        self.subdiv = subdiv
+        self.extra_days_off = frozenset(extra_days_off)
+        self.extra_workdays = frozenset(extra_workdays)
+        self.weekend = frozenset(weekend)
+        self._off = np.array(sorted(self.extra_days_off), dtype="datetime64[D]")
+        self._on = np.array(sorted(self.extra_workdays), dtype="datetime64[D]")
+        self._anchor: np.datetime64 | None = None if anchor is None else _to_day(anchor)
+        self._lo = self._hi = np.datetime64("1970-01-01", "D")
+        self._mask = np.zeros(0, dtype=bool)      # working day? per calendar day in [lo, hi)
+        self._cum = np.zeros(1, dtype=np.int64)   # working days in [lo, lo + k)
+        self._days = np.zeros(0, dtype="datetime64[D]")  # the working days in [lo, hi)
+        self._base = 0                            # working-day index of _days[0]
+
+    def __repr__(self) -> str:
+        return (f"WorkCalendar({self.country!r}, days_off={len(self.extra_days_off)}, "
+                f"workdays={len(self.extra_workdays)})")
+
+    # ----------------------------------------------------------------- building
+
+    def for_person(self, days_off: Iterable[date]) -> WorkCalendar:
+        """The same calendar with a person's days off (leave, part-time days) added.
+
+        The anchor is shared so indices of the team calendar and the person's calendar start
+        from the same date, which keeps levelling output easy to read side by side.
+        """
+        self._ensure_anchor(None)
+        return WorkCalendar(
+            self.country,
+            subdiv=self.subdiv,
+            extra_days_off=self.extra_days_off | frozenset(days_off),
+            extra_workdays=self.extra_workdays,
+            weekend=self.weekend,
+            anchor=_as_date(self._anchor),
+        )
+
+    def _working_mask(self, lo: np.datetime64, hi: np.datetime64) -> np.ndarray:
+        """Working-day flags for the calendar days in [lo, hi), computed for whole arrays at once."""
+        days = np.arange(lo, hi, dtype="datetime64[D]")
+        weekday = (days.astype(np.int64) + _EPOCH_WEEKDAY) % 7
+        mask = ~np.isin(weekday, list(self.weekend))
+        years = days.astype("datetime64[Y]").astype(np.int64) + 1970
+        first, last = int(years[0]), int(years[-1])
+        if self.country == "CN":
+            in_data = (years >= _CN_DATA_YEARS[0]) & (years <= _CN_DATA_YEARS[1])
+            cn_off = np.array(sorted(chinese_calendar.holidays), dtype="datetime64[D]")
+            cn_on = np.array(sorted(chinese_calendar.workdays), dtype="datetime64[D]")
+            mask[in_data & np.isin(days, cn_off)] = False
+            mask[in_data & np.isin(days, cn_on)] = True
+            fallback_years = [y for y in range(first, last + 1)
+                              if not _CN_DATA_YEARS[0] <= y <= _CN_DATA_YEARS[1]]
+        else:
+            fallback_years = list(range(first, last + 1))
+        if fallback_years:
+            public = holidays_lib.country_holidays(self.country, subdiv=self.subdiv, years=fallback_years)
+            off = np.array(sorted(public.keys()), dtype="datetime64[D]")
+            mask[np.isin(days, off)] = False
+        mask[np.isin(days, self._on)] = True
+        mask[np.isin(days, self._off)] = False
+        return mask
+
+    def _ensure_anchor(self, first_use: np.datetime64 | None) -> None:
+        if self._anchor is None:
+            seed = first_use if first_use is not None else np.datetime64(date.today(), "D")
+            self._anchor = seed.astype("datetime64[Y]").astype("datetime64[D]")
+        if self._mask.size == 0:
+            year = int(self._anchor.astype("datetime64[Y]").astype(np.int64)) + 1970
+            self._lo = np.datetime64(f"{year}-01-01", "D")
+            self._hi = np.datetime64(f"{year + 1}-01-01", "D")
+            self._mask = self._working_mask(self._lo, self._hi)
+            self._rebuild(base=-int(self._mask[: int((self._anchor - self._lo).astype(int))].sum()))
+
+    def _rebuild(self, base: int) -> None:
+        self._cum = np.concatenate(([0], np.cumsum(self._mask, dtype=np.int64)))
+        self._days = self._lo + np.flatnonzero(self._mask).astype("timedelta64[D]")
+        self._base = base
+
+    def _extend_years(self, earlier: int = 0, later: int = 0) -> None:
+        """Grow the covered range by whole years; existing indices keep their meaning."""
+        lo_year = int(self._lo.astype("datetime64[Y]").astype(np.int64)) + 1970 - earlier
+        hi_year = int(self._hi.astype("datetime64[Y]").astype(np.int64)) + 1970 + later
+        if lo_year < _MIN_YEAR or hi_year > _MAX_YEAR + 1:
+            raise ValueError(f"calendar range {lo_year}..{hi_year - 1} is outside {_MIN_YEAR}..{_MAX_YEAR}")
+        base = self._base
+        if earlier:
+            new_lo = np.datetime64(f"{lo_year}-01-01", "D")
+            head = self._working_mask(new_lo, self._lo)
+            base -= int(head.sum())
+            self._mask = np.concatenate((head, self._mask))
+            self._lo = new_lo
+        if later:
+            new_hi = np.datetime64(f"{hi_year}-01-01", "D")
+            self._mask = np.concatenate((self._mask, self._working_mask(self._hi, new_hi)))
+            self._hi = new_hi
+        self._rebuild(base)
+
+    def _cover_days(self, days: np.ndarray) -> None:
+        if days.size == 0:
+            self._ensure_anchor(None)
+            return
+        lo, hi = days.min(), days.max()
+        self._ensure_anchor(lo)
+        # one year of margin either side: a finish date is usually followed by a slightly later lookup
+        if lo < self._lo:
+            self._extend_years(earlier=int((self._lo - lo).astype(int)) // 365 + 1)
+        if hi + np.timedelta64(7, "D") >= self._hi:
+            self._extend_years(later=int((hi - self._hi).astype(int)) // 365 + 2)
+
+    def _cover_indices(self, lo: int, hi: int) -> None:
+        self._ensure_anchor(None)
+        while lo < self._base:
+            self._extend_years(earlier=max(1, (self._base - lo) // 240 + 1))
+        while hi >= self._base + self._days.size:
+            self._extend_years(later=max(1, (hi - self._base - self._days.size) // 240 + 1))
+
+    # -------------------------------------------------------------- conversions
+
+    def is_workday(self, dates) -> bool | np.ndarray:
+        """Whether each date is a working day (scalar in, bool out; array in, bool array out)."""
+        days, scalar = _to_days(dates)
+        self._cover_days(days)
+        result = self._mask[(days - self._lo).astype(np.int64)]
+        return bool(result[0]) if scalar else result
+
+    def index_of(self, dates, roll: Roll = "forward") -> int | np.ndarray:
+        """Working-day index of each date.
+
+        A non-working date has no index of its own: ``roll="forward"`` maps it to the next
+        working day (right for starts: work planned on a Sunday begins on Monday) and
+        ``roll="backward"`` to the previous one (right for finishes and "no later than" dates).
+        """
+        days, scalar = _to_days(dates)
+        self._cover_days(days)
+        offset = (days - self._lo).astype(np.int64)
+        if roll == "forward":
+            result = self._base + self._cum[offset]
+        elif roll == "backward":
+            result = self._base + self._cum[offset + 1] - 1
+        else:
+            raise ValueError(f"roll must be 'forward' or 'backward', not {roll!r}")
+        return int(result[0]) if scalar else result
+
+    def date_of(self, indices) -> date | np.ndarray:
+        """Date of each working-day index; fractional indices are floored to the day they fall in.
+
+        Scalar in gives a ``datetime.date``; array in gives a ``datetime64[D]`` array.
+        """
+        scalar = np.ndim(indices) == 0
+        whole = np.floor(np.asarray(indices, dtype=np.float64)).astype(np.int64)
+        if whole.size:
+            self._cover_indices(int(whole.min()), int(whole.max()))
+        else:
+            self._ensure_anchor(None)
+        if scalar:
+            return _as_date(self._days[int(whole) - self._base])
+        return self._days[whole - self._base]
+
+    def add_workdays(self, start: date, n: int, roll: Roll = "forward") -> date:
+        """The date ``n`` working days after ``start`` (before it when ``n`` is negative).
+
+        ``start`` is first rolled to a working day, so ``add_workdays(saturday, 0)`` is the
+        following Monday with the default roll, as in ``numpy.busday_offset``.
+        """
+        return self.date_of(self.index_of(start, roll) + int(n))
+
+    def workdays_between(self, a, b) -> int | np.ndarray:
+        """Working days from ``a`` to ``b``, both included; 0 when ``b`` is before ``a``.
+
+        Inclusive because that is what a task from ``a`` to ``b`` takes: Monday..Friday is 5.
+        Works on scalars or equal-length arrays.
+        """
+        start = np.asarray(self.index_of(a, "forward"))
+        finish = np.asarray(self.index_of(b, "backward"))
+        count = np.maximum(finish - start + 1, 0)
+        return int(count) if count.ndim == 0 else count
+
+    def workdays(self, a: date, b: date) -> list[date]:
+        """The working days from ``a`` to ``b`` inclusive, for display and tests."""
+        first, last = self.index_of(a, "forward"), self.index_of(b, "backward")
+        if last < first:
+            return []
+        return [d.astype(date) for d in self.date_of(np.arange(first, last + 1))]
