@@ -156,6 +156,30 @@ def cmd_import_timesheet(args: argparse.Namespace) -> int:
     return run_sync(settings, outcome.source_name, full=False, verbose=args.verbose)
 
 
+def cmd_plan_level(args: argparse.Namespace) -> int:
+    """Resource-constrained scheduling of a PSPLIB instance (the levelling benchmark's interface)."""
+    import json
+
+    from models.planning.levelling import psplib_level_json
+    from models.planning.psplib import PsplibError
+
+    if not args.psplib:
+        print("lodestar plan level: give --psplib FILE.sm", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = psplib_level_json(Path(args.psplib), args.time_limit)
+    except (OSError, PsplibError) as error:
+        print(f"lodestar plan level: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"makespan {result['makespan']}")
+        for job, start in result["start"].items():
+            print(f"job {job}: start {start}")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Build the demo company's warehouse through the real pipeline, from scratch."""
     settings = default_demo_settings(Path.cwd(), seed=args.seed)
@@ -228,6 +252,14 @@ def build_parser() -> argparse.ArgumentParser:
     timesheet.add_argument("--skip-bad-rows", action="store_true", help="import the good rows, skip the bad ones")
     timesheet.add_argument("--verbose", action="store_true")
     timesheet.set_defaults(handler=cmd_import_timesheet)
+
+    plan = commands.add_parser("plan", help="planning engine commands")
+    plan_commands = plan.add_subparsers(dest="plan_command", required=True)
+    level = plan_commands.add_parser("level", help="resource levelling (PSPLIB instance)")
+    level.add_argument("--psplib", help="single-mode PSPLIB .sm file")
+    level.add_argument("--time-limit", type=float, default=5.0, help="solver time limit in seconds")
+    level.add_argument("--json", action="store_true", help='print {"makespan": int, "start": {"job": int}}')
+    level.set_defaults(handler=cmd_plan_level)
 
     query = commands.add_parser("query", help="read-only SQL against the published warehouse")
     query.add_argument("sql")

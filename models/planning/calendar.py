@@ -14,6 +14,7 @@ Where the data come from:
   falls back to ``holidays.country_holidays("CN")`` plus weekends, which knows the
   holidays but not the make-up working days.
 * any other country: ``holidays.country_holidays(code)`` plus the weekend days.
+* ``country=None``: the weekend and the explicit days off only (a calendar read from MS Project).
 
 Indices are relative to an *anchor* (index 0 is the first working day on or after
 it). The anchor is fixed on first use, and the covered range grows lazily in both
@@ -70,7 +71,7 @@ class WorkCalendar:
 
     def __init__(
         self,
-        country: str = "CN",
+        country: str | None = "CN",
         *,
         subdiv: str | None = None,
         extra_days_off: Iterable[date] = (),
@@ -78,7 +79,7 @@ class WorkCalendar:
         weekend: Iterable[int] = (5, 6),
         anchor: date | None = None,
     ) -> None:
-        self.country = country.upper()
+        self.country = country.upper() if country else None
         self.subdiv = subdiv
         self.extra_days_off = frozenset(extra_days_off)
         self.extra_workdays = frozenset(extra_workdays)
@@ -129,6 +130,8 @@ class WorkCalendar:
             mask[in_data & np.isin(days, cn_on)] = True
             fallback_years = [y for y in range(first, last + 1)
                               if not _CN_DATA_YEARS[0] <= y <= _CN_DATA_YEARS[1]]
+        elif self.country is None:
+            fallback_years = []
         else:
             fallback_years = list(range(first, last + 1))
         if fallback_years:
