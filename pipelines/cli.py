@@ -88,6 +88,8 @@ def run_sync(
         for event in result.all_events:
             if event.is_failure and event.event_specific_data is not None:
                 error = getattr(event.event_specific_data, "error", None)
+                while error is not None and error.cause is not None:
+                    error = error.cause
                 message = error.message.strip() if error else event.message
                 print(f"error in {event.step_key}: {message}", file=sys.stderr)
         print("sync failed", file=sys.stderr)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from pipelines.planning_assets import build_planning_assets
 from pipelines.resources import WarehouseResource
 from warehouse.db import open_writer, publish
 from warehouse.marts import build_mart, mirror_edits, refresh_projects
@@ -61,10 +62,13 @@ def build_warehouse_assets(canonical_assets: Sequence[dg.AssetsDefinition]) -> l
             rows = build_mart(con, "mart_project_daily", today_in(settings))
         return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
+    planning_assets = build_planning_assets([projects, writeback_mirror])
+
     @dg.asset(
         group_name="warehouse",
         kinds={"duckdb"},
-        deps=[mart_project_kpis, mart_project_daily, writeback_mirror],
+        deps=[mart_project_kpis, mart_project_daily, writeback_mirror,
+              dg.AssetKey("critical_path"), dg.AssetKey("completion_forecasts"), dg.AssetKey("earned_value")],
         description="Immutable read-only copy of the warehouse that the dashboard and `lodestar query` open.",
     )
     def published_warehouse(warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -72,4 +76,4 @@ def build_warehouse_assets(canonical_assets: Sequence[dg.AssetsDefinition]) -> l
         path = publish(settings)
         return dg.MaterializeResult(metadata={"path": str(path), "bytes": path.stat().st_size})
 
-    return [projects, writeback_mirror, mart_project_kpis, mart_project_daily, published_warehouse]
+    return [projects, writeback_mirror, mart_project_kpis, mart_project_daily, *planning_assets, published_warehouse]

@@ -131,3 +131,25 @@ def test_query_cli_refuses_writes(synced):
     assert result.returncode != 0
     assert "read-only" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_planning_outputs_for_every_demo_project(synced):
+    settings = synced["settings"]
+    forecasts = read_frame(settings, "SELECT * FROM project_forecasts ORDER BY project_key")
+    assert forecasts["project_key"].to_list() == read_frame(
+        settings, "SELECT project_key FROM projects ORDER BY 1")["project_key"].to_list()
+    for row in forecasts.iter_rows(named=True):
+        assert row["finish_p50"] <= row["finish_p85"] <= row["finish_p95"]
+        assert 0.0 <= row["probability_on_time"] <= 1.0
+        assert row["critical_tasks"] > 0
+    schedule = read_frame(settings, """
+        SELECT count(*) AS n, count(*) FILTER (WHERE is_critical) AS critical,
+               count(*) FILTER (WHERE total_float_days < -1e-9 AND NOT is_critical) AS inconsistent
+        FROM plan_schedule""").row(0, named=True)
+    assert schedule["n"] > 1000 and schedule["critical"] > 0
+    assert schedule["inconsistent"] == 0
+    value = read_frame(settings, "SELECT * FROM earned_value")
+    assert value.height == forecasts.height
+    for row in value.iter_rows(named=True):
+        assert abs(row["sv"] - (row["ev"] - row["pv"])) < 1e-6
+        assert abs(row["cv"] - (row["ev"] - row["ac"])) < 1e-6
