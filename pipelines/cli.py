@@ -163,14 +163,14 @@ def cmd_plan_level(args: argparse.Namespace) -> int:
     import json
 
     from models.planning.levelling import psplib_level_json
-    from models.planning.psplib import PsplibError
+    from models.planning.psplib import PsplibFormatError
 
     if not args.psplib:
         print("lodestar plan level: give --psplib FILE.sm", file=sys.stderr)
         return EXIT_USAGE
     try:
         result = psplib_level_json(Path(args.psplib), args.time_limit)
-    except (OSError, PsplibError) as error:
+    except (OSError, PsplibFormatError) as error:
         print(f"lodestar plan level: {error}", file=sys.stderr)
         return EXIT_FAILED
     if args.json:
@@ -179,6 +179,57 @@ def cmd_plan_level(args: argparse.Namespace) -> int:
         print(f"makespan {result['makespan']}")
         for job, start in result["start"].items():
             print(f"job {job}: start {start}")
+    return EXIT_OK
+
+
+def _print_result(result: dict, as_json: bool) -> None:
+    import json
+
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+        return
+    for key, value in result.items():
+        print(f"{key}: {value}")
+
+
+def cmd_eval_effort(args: argparse.Namespace) -> int:
+    from models.prediction.eval_effort import evaluate_effort
+
+    path = Path(args.storypoints)
+    if not path.is_file():
+        print(f"lodestar eval effort: {path}: file not found", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = evaluate_effort(path, Path(args.predictions_out) if args.predictions_out else None)
+    except ValueError as error:
+        print(f"lodestar eval effort: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    _print_result(result, args.json)
+    return EXIT_OK
+
+
+def cmd_eval_delay(args: argparse.Namespace) -> int:
+    out = Path(args.predictions_out) if args.predictions_out else None
+    try:
+        if args.emse2017:
+            from models.prediction.eval_delay import evaluate_delay_emse
+
+            path = Path(args.emse2017)
+            if not path.is_file():
+                print(f"lodestar eval delay: {path}: file not found", file=sys.stderr)
+                return EXIT_USAGE
+            result = evaluate_delay_emse(path, out)
+        elif args.jira_dir:
+            from pipelines.evaluation import evaluate_delay_jira_dir
+
+            result = evaluate_delay_jira_dir(Path(args.jira_dir), out)
+        else:
+            print("lodestar eval delay: give --emse2017 CSV or --jira-dir DIR", file=sys.stderr)
+            return EXIT_USAGE
+    except ValueError as error:
+        print(f"lodestar eval delay: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    _print_result(result, args.json)
     return EXIT_OK
 
 
@@ -262,6 +313,20 @@ def build_parser() -> argparse.ArgumentParser:
     level.add_argument("--time-limit", type=float, default=5.0, help="solver time limit in seconds")
     level.add_argument("--json", action="store_true", help='print {"makespan": int, "start": {"job": int}}')
     level.set_defaults(handler=cmd_plan_level)
+
+    evaluate = commands.add_parser("eval", help="evaluate the prediction models against published data")
+    eval_commands = evaluate.add_subparsers(dest="eval_command", required=True)
+    effort = eval_commands.add_parser("effort", help="story-point effort model")
+    effort.add_argument("--storypoints", required=True, help="CSV: issuekey,title,description,storypoint,split_mark")
+    effort.add_argument("--json", action="store_true")
+    effort.add_argument("--predictions-out", help="CSV of issuekey,y_true,y_pred per test item")
+    effort.set_defaults(handler=cmd_eval_effort)
+    delay = eval_commands.add_parser("delay", help="delay-risk model")
+    delay.add_argument("--emse2017", help="issue-level CSV of Choetkiertikul et al. 2017")
+    delay.add_argument("--jira-dir", help="folder of raw Jira issue JSON (KEY.json / KEY_CL.json)")
+    delay.add_argument("--json", action="store_true")
+    delay.add_argument("--predictions-out", help="CSV of issuekey,y_true,probability per test item")
+    delay.set_defaults(handler=cmd_eval_delay)
 
     query = commands.add_parser("query", help="read-only SQL against the published warehouse")
     query.add_argument("sql")

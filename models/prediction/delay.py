@@ -1,0 +1,554 @@
+"""Delay-risk classifier: the probability that an issue will be resolved after its due date.
+
+`DelayRiskModel` is a scikit-learn classifier over a plain feature frame (polars,
+pandas or a mapping of columns): numeric columns are used as numbers, text /
+categorical columns as categories. It knows nothing about Jira or the EMSE 2017
+files; whoever builds the features (the EMSE evaluation, the in-product feature
+builder) passes a frame and 0/1 labels.
+
+Rows passed to `fit` must be in chronological order (oldest first). The newest
+`holdout` rows are kept out of the first fit and used, in this order, to
+
+1. pick the learner (gradient boosting or random forest) by ROC-AUC, keeping the
+   simpler one (boosting) unless the forest is better by more than one standard
+   error of the holdout ROC-AUC,
+2. pick and fit the probability calibration (isotonic or sigmoid, chosen by
+   5-fold cross-validated Brier score on the holdout, then fitted on all of it),
+3. pick the alert threshold that maximises F1 on the calibrated holdout
+   probabilities.
+
+With `refit=True` (the default) the chosen learner is then refitted on all rows
+(older and holdout) and the holdout calibration is applied to it, as
+`CalibratedClassifierCV(ensemble=False)` does with its cross-validated
+predictions; the most recent issues then also shape the model, which matters
+because delay rates drift over time. With `refit=False` the model stays the one
+fitted on the older rows only.
+
+`top_factors` explains one prediction in plain words by setting each feature in
+turn to its typical training value (median, or most frequent category) and
+measuring how the risk changes, e.g. "workload 7 (typical 2) raises the risk".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import polars as pl
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from models.prediction.metrics import best_f1_threshold, brier, roc_auc
+
+__all__ = [
+    "CANDIDATES",
+    "DelayRiskModel",
+    "FrameEncoder",
+    "ProbabilityCalibrator",
+    "as_frame",
+    "auc_standard_error",
+    "top_factors",
+]
+
+CANDIDATES = ("hgb", "rf")
+"""Learners tried by `estimator="auto"`, simplest first: shallow histogram gradient boosting (200 trees of
+depth 3) and a random forest (300 fully grown trees)."""
+
+_CATEGORICAL_DTYPES = (pl.String, pl.Categorical, pl.Enum, pl.Object, pl.Null)
+
+
+# --------------------------------------------------------------------------- frames
+
+
+def as_frame(X: Any) -> pl.DataFrame:
+    """A polars frame from a polars / pandas frame, a mapping of columns (or of scalars: one row) or a 2-D array."""
+    if isinstance(X, pl.DataFrame):
+        return X
+    if isinstance(X, pl.LazyFrame):
+        return X.collect()
+    if isinstance(X, Mapping):
+        if all(np.ndim(v) == 0 for v in X.values()):
+            return pl.DataFrame({k: [v] for k, v in X.items()}, strict=False)
+        return pl.DataFrame(dict(X), strict=False)
+    if type(X).__module__.split(".")[0] == "pandas":
+        return pl.from_pandas(X)
+    array = np.asarray(X)
+    if array.ndim != 2:
+        raise ValueError(f"expected a feature frame or a 2-D array, got shape {array.shape}")
+    return pl.DataFrame({f"x{i}": array[:, i] for i in range(array.shape[1])})
+
+
+def _categorical_columns(frame: pl.DataFrame, declared: Sequence[str] | None) -> list[str]:
+    if declared is not None:
+        missing = [c for c in declared if c not in frame.columns]
+        if missing:
+            raise ValueError(f"categorical_features not in the frame: {missing}")
+        return list(declared)
+    return [c for c, dtype in frame.schema.items() if isinstance(dtype, _CATEGORICAL_DTYPES)]
+
+
+class FrameEncoder(TransformerMixin, BaseEstimator):
+    """Turns a feature frame into a float matrix.
+
+    * ``mode="ordinal"``: one column per feature; categories become codes 0..k-1
+      (rare and unseen categories share code k, missing stays NaN), numeric
+      missing stays NaN: the input for `HistGradientBoostingClassifier`.
+    * ``mode="onehot"``: numeric columns with missing values set to the training
+      median (and standardised when ``scale=True``), then one indicator column per
+      kept category (rare, unseen and missing categories: all zeros).
+
+    A category is kept when it occurs at least `min_frequency` times in training,
+    at most `max_categories` per column (the most frequent).
+    """
+
+    def __init__(
+        self,
+        categorical: Sequence[str] = (),
+        mode: str = "ordinal",
+        scale: bool = False,
+        min_frequency: int = 5,
+        max_categories: int = 50,
+    ):
+        self.categorical = categorical
+        self.mode = mode
+        self.scale = scale
+        self.min_frequency = min_frequency
+        self.max_categories = max_categories
+
+    def fit(self, X: Any, y: Any = None) -> FrameEncoder:
+        if self.mode not in ("ordinal", "onehot"):
+            raise ValueError(f"mode must be 'ordinal' or 'onehot', got {self.mode!r}")
+        frame = as_frame(X)
+        self.columns_ = list(frame.columns)
+        categorical = set(self.categorical)
+        self.numeric_ = [c for c in self.columns_ if c not in categorical]
+        self.categorical_ = [c for c in self.columns_ if c in categorical]
+        self.categories_ = {}
+        for col in self.categorical_:
+            counts = frame[col].cast(pl.String).drop_nulls().value_counts(sort=True)
+            counts = counts.filter(pl.col("count") >= self.min_frequency).sort(["count", col], descending=[True, False])
+            self.categories_[col] = counts[col].head(self.max_categories).to_list()
+        numeric = self._numeric(frame)
+        medians = np.nanmedian(numeric, axis=0) if numeric.size else np.zeros(0)
+        self.medians_ = np.where(np.isnan(medians), 0.0, medians)
+        if self.mode == "onehot" and self.scale and numeric.size:
+            filled = np.where(np.isnan(numeric), self.medians_, numeric)
+            self.means_ = filled.mean(axis=0)
+            std = filled.std(axis=0)
+            self.scales_ = np.where(std > 0, std, 1.0)
+        else:
+            self.means_ = np.zeros(len(self.numeric_))
+            self.scales_ = np.ones(len(self.numeric_))
+        return self
+
+    def _numeric(self, frame: pl.DataFrame) -> np.ndarray:
+        if not self.numeric_:
+            return np.zeros((frame.height, 0))
+        columns = [frame[c].cast(pl.Float64, strict=False).to_numpy() for c in self.numeric_]
+        return np.column_stack(columns).astype(float)
+
+    def _codes(self, frame: pl.DataFrame, col: str) -> np.ndarray:
+        index = {v: i for i, v in enumerate(self.categories_[col])}
+        other = float(len(index))
+        return np.array(
+            [np.nan if v is None else float(index.get(v, other)) for v in frame[col].cast(pl.String).to_list()]
+        )
+
+    def transform(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "columns_")
+        frame = as_frame(X)
+        missing = [c for c in self.columns_ if c not in frame.columns]
+        if missing:
+            raise ValueError(f"feature columns missing: {missing}")
+        if self.mode == "ordinal":
+            parts = [
+                self._codes(frame, c) if c in self.categories_ else frame[c].cast(pl.Float64, strict=False).to_numpy()
+                for c in self.columns_
+            ]
+            return np.column_stack(parts).astype(float) if parts else np.zeros((frame.height, 0))
+        numeric = self._numeric(frame)
+        numeric = (np.where(np.isnan(numeric), self.medians_, numeric) - self.means_) / self.scales_
+        blocks = [numeric]
+        for col in self.categorical_:
+            codes = self._codes(frame, col)
+            k = len(self.categories_[col])
+            blocks.append((codes[:, None] == np.arange(k)[None, :]).astype(float))
+        return np.hstack(blocks)
+
+    def feature_names(self) -> list[str]:
+        """Names of the output columns."""
+        check_is_fitted(self, "columns_")
+        if self.mode == "ordinal":
+            return list(self.columns_)
+        return self.numeric_ + [f"{c}={v}" for c in self.categorical_ for v in self.categories_[c]]
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+_TIE_BREAK = 1e-6
+
+
+class ProbabilityCalibrator:
+    """Maps raw probabilities to calibrated ones: isotonic regression or a sigmoid on their log-odds (Platt).
+
+    Both maps are strictly increasing, so calibration never changes how items are ranked (ROC-AUC).
+    """
+
+    def __init__(self, method: str):
+        if method not in ("isotonic", "sigmoid"):
+            raise ValueError(f"calibration must be 'isotonic' or 'sigmoid', got {method!r}")
+        self.method = method
+
+    @staticmethod
+    def _logit(p: np.ndarray) -> np.ndarray:
+        p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+        return np.log(p / (1 - p)).reshape(-1, 1)
+
+    def fit(self, p: np.ndarray, y: np.ndarray) -> ProbabilityCalibrator:
+        if self.method == "isotonic":
+            self.model_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p, y)
+        else:
+            self.model_ = LogisticRegression(C=1e6, max_iter=1000).fit(self._logit(p), y)
+        return self
+
+    def transform(self, p: np.ndarray) -> np.ndarray:
+        if self.method == "isotonic":
+            p = np.asarray(p, dtype=float)
+            steps = np.clip(self.model_.predict(p), 0.0, 1.0)
+            # Isotonic regression is a step function: items on one step would tie and lose the
+            # ranking the learner gave them. A convex blend with a millionth of the raw probability
+            # keeps that order (strictly increasing map) and changes no probability by more than 1e-6.
+            return (1 - _TIE_BREAK) * steps + _TIE_BREAK * np.clip(p, 0.0, 1.0)
+        return self.model_.predict_proba(self._logit(p))[:, 1]
+
+    def __repr__(self) -> str:
+        return f"ProbabilityCalibrator({self.method!r})"
+
+
+def auc_standard_error(auc: float, n_pos: int, n_neg: int) -> float:
+    """Hanley & McNeil (1982) standard error of a ROC-AUC estimated from `n_pos` and `n_neg` items."""
+    if math.isnan(auc) or n_pos == 0 or n_neg == 0:
+        return math.nan
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc * auc) + (n_neg - 1) * (q2 - auc * auc)) / (n_pos * n_neg)
+    return math.sqrt(max(var, 0.0))
+
+
+def _one_standard_error_choice(scores: dict[str, float], y_holdout: np.ndarray) -> str:
+    """The first learner (in the order tried: simplest first) whose holdout ROC-AUC is within one standard
+    error of the best one — the "one-standard-error rule"; differences smaller than the noise of the
+    holdout do not decide. NaN scores (single-class holdout) count as worst."""
+    clean = {k: (-1.0 if math.isnan(v) else v) for k, v in scores.items()}
+    best = max(clean.values())
+    n_pos = int(y_holdout.sum())
+    se = auc_standard_error(best, n_pos, y_holdout.size - n_pos) if best >= 0 else math.nan
+    tolerance = 0.0 if math.isnan(se) else se
+    return next(k for k, v in clean.items() if v >= best - tolerance)
+
+
+def _cv_brier(method: str, p: np.ndarray, y: np.ndarray, random_state: int) -> float:
+    """Brier score of `method` fitted and scored on disjoint folds of (p, y)."""
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=random_state)
+    out = np.empty_like(p)
+    for fit_idx, score_idx in folds.split(p.reshape(-1, 1), y):
+        out[score_idx] = ProbabilityCalibrator(method).fit(p[fit_idx], y[fit_idx]).transform(p[score_idx])
+    return brier(y, out)
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def _learner(
+    name: str | BaseEstimator, frame: pl.DataFrame, categorical: list[str], random_state: int | None, n_jobs: int | None
+) -> Pipeline:
+    """Encoder + classifier for a learner name (see `CANDIDATES`) or any scikit-learn classifier."""
+    if name == "hgb":
+        mask = [c in set(categorical) for c in frame.columns]
+        clf = HistGradientBoostingClassifier(
+            learning_rate=0.05,
+            max_iter=200,
+            max_depth=3,
+            min_samples_leaf=30,
+            l2_regularization=1.0,
+            early_stopping=False,
+            categorical_features=mask if any(mask) else None,
+            random_state=random_state,
+        )
+        return Pipeline([("encode", FrameEncoder(categorical, mode="ordinal")), ("classify", clf)])
+    if name == "rf":
+        clf = RandomForestClassifier(
+            n_estimators=300, min_samples_leaf=2, max_features="sqrt", n_jobs=n_jobs, random_state=random_state
+        )
+        return Pipeline([("encode", FrameEncoder(categorical, mode="onehot")), ("classify", clf)])
+    if name == "logistic":
+        clf = LogisticRegression(C=1.0, max_iter=5000)
+        return Pipeline([("encode", FrameEncoder(categorical, mode="onehot", scale=True)), ("classify", clf)])
+    if isinstance(name, BaseEstimator):
+        return Pipeline([("encode", FrameEncoder(categorical, mode="onehot")), ("classify", clone(name))])
+    raise ValueError(f"estimator must be 'auto', 'hgb', 'rf', 'logistic' or a scikit-learn classifier, got {name!r}")
+
+
+def _limits(n_jobs: int | None):
+    return threadpool_limits(limits=n_jobs if n_jobs and n_jobs > 0 else None)
+
+
+def _labels(y: Any) -> np.ndarray:
+    values = np.asarray(y.to_numpy() if isinstance(y, pl.Series) else y).ravel()
+    if values.dtype == bool:
+        return values.astype(int)
+    if not np.isin(values, (0, 1)).all():
+        raise ValueError("y must be 0/1 or bool (1 = delayed)")
+    return values.astype(int)
+
+
+class DelayRiskModel(ClassifierMixin, BaseEstimator):
+    """Probability that an issue misses its due date, from a numeric/categorical feature frame.
+
+    Parameters
+    ----------
+    estimator : "auto", "hgb", "rf", "logistic" or a scikit-learn classifier
+        "auto" tries `CANDIDATES` and keeps the first whose holdout ROC-AUC is within one standard
+        error (Hanley & McNeil) of the best.
+    calibration : "auto", "isotonic", "sigmoid" or None
+        "auto" keeps the method with the lower cross-validated Brier score on the holdout.
+    holdout : float in (0, 1) or int
+        The newest rows (fraction or count) used for selection, calibration and the threshold.
+        Rows must be in chronological order. 0 means none: then `estimator` must be named,
+        `calibration` must be None and the threshold is 0.5.
+    refit : bool
+        Refit the chosen learner on all rows after the holdout decisions (see the module notes).
+    categorical_features : list of column names or None
+        None: text / categorical columns of the frame.
+    random_state, n_jobs : as in scikit-learn; `n_jobs` also caps the OpenMP threads of gradient boosting.
+
+    Fitted attributes: `estimator_` (pipeline used for predictions), `estimator_name_`,
+    `calibrator_` (or None), `calibration_`, `threshold_`, `holdout_scores_` (validation ROC-AUC per
+    learner), `calibration_scores_` (cross-validated Brier per method), `holdout_size_`, `holdout_f1_`,
+    `feature_names_in_`, `n_features_in_`, `categorical_features_`, `reference_` (typical training
+    value per feature), `base_rate_`, `classes_`.
+    """
+
+    def __init__(
+        self,
+        estimator: str | BaseEstimator = "auto",
+        calibration: str | None = "auto",
+        holdout: float | int = 0.25,
+        refit: bool = True,
+        categorical_features: Sequence[str] | None = None,
+        random_state: int | None = 0,
+        n_jobs: int | None = 1,
+    ):
+        self.estimator = estimator
+        self.calibration = calibration
+        self.holdout = holdout
+        self.refit = refit
+        self.categorical_features = categorical_features
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    # ---------------------------------------------------------------- fit
+
+    def _holdout_size(self, n: int) -> int:
+        h = self.holdout
+        if isinstance(h, (int, np.integer)) and not isinstance(h, bool):
+            size = int(h)
+        elif isinstance(h, float) and 0 <= h < 1:
+            size = int(math.ceil(h * n))
+        else:
+            raise ValueError(f"holdout must be a fraction in [0, 1) or a row count, got {h!r}")
+        if size < 0 or size >= n:
+            raise ValueError(f"holdout of {size} rows leaves nothing to fit on ({n} rows)")
+        return size
+
+    def fit(self, X: Any, y: Any) -> DelayRiskModel:
+        frame = as_frame(X)
+        target = _labels(y)
+        if frame.height != target.size:
+            raise ValueError(f"X has {frame.height} rows but y has {target.size}")
+        if target.min() == target.max():
+            raise ValueError("y holds a single class; a delay model needs delayed and on-time issues")
+        self.feature_names_in_ = np.array(frame.columns, dtype=object)
+        self.n_features_in_ = frame.width
+        self.categorical_features_ = _categorical_columns(frame, self.categorical_features)
+        self.classes_ = np.array([0, 1])
+        self.base_rate_ = float(target.mean())
+        self.reference_ = _typical_values(frame, self.categorical_features_)
+
+        n_hold = self._holdout_size(frame.height)
+        self.holdout_size_ = n_hold
+        names = list(CANDIDATES) if self.estimator == "auto" else [self.estimator]
+
+        def make(name: str | BaseEstimator) -> Pipeline:
+            return _learner(name, frame, self.categorical_features_, self.random_state, self.n_jobs)
+
+        with _limits(self.n_jobs):
+            if n_hold == 0:
+                if self.estimator == "auto" or self.calibration is not None:
+                    raise ValueError("holdout=0 needs a named estimator and calibration=None")
+                self.estimator_name_ = names[0] if isinstance(names[0], str) else type(names[0]).__name__
+                self.estimator_ = make(names[0]).fit(frame, target)
+                self.holdout_scores_, self.calibration_scores_ = {}, {}
+                self.calibration_, self.calibrator_, self.threshold_, self.holdout_f1_ = None, None, 0.5, math.nan
+                return self
+
+            cut = frame.height - n_hold
+            older, recent = frame.slice(0, cut), frame.slice(cut)
+            y_older, y_recent = target[:cut], target[cut:]
+            if y_older.min() == y_older.max():
+                raise ValueError("the rows before the holdout hold a single class")
+
+            fitted: dict[str, tuple[Pipeline, np.ndarray]] = {}
+            self.holdout_scores_ = {}
+            for name in names:
+                label = name if isinstance(name, str) else type(name).__name__
+                pipe = make(name).fit(older, y_older)
+                raw = pipe.predict_proba(recent)[:, 1]
+                fitted[label] = (pipe, raw)
+                self.holdout_scores_[label] = roc_auc(y_recent, raw)
+            self.estimator_name_ = _one_standard_error_choice(self.holdout_scores_, y_recent)
+            chosen = names[list(fitted).index(self.estimator_name_)]
+            pipe, raw = fitted[self.estimator_name_]
+
+            self.calibration_scores_ = {}
+            if self.calibration is None:
+                self.calibration_, self.calibrator_ = None, None
+                calibrated = raw
+            else:
+                methods = ["isotonic", "sigmoid"] if self.calibration == "auto" else [self.calibration]
+                enough = min(int(y_recent.sum()), int((1 - y_recent).sum())) >= 5
+                if len(methods) > 1 and enough:
+                    self.calibration_scores_ = {m: _cv_brier(m, raw, y_recent, self.random_state or 0) for m in methods}
+                    self.calibration_ = min(methods, key=lambda m: self.calibration_scores_[m])
+                else:
+                    self.calibration_ = methods[-1] if len(methods) > 1 else methods[0]
+                if y_recent.min() == y_recent.max():
+                    raise ValueError("the holdout holds a single class; cannot calibrate on it")
+                self.calibrator_ = ProbabilityCalibrator(self.calibration_).fit(raw, y_recent)
+                calibrated = self.calibrator_.transform(raw)
+            self.threshold_, self.holdout_f1_ = best_f1_threshold(y_recent, calibrated)
+
+            if self.refit:
+                pipe = make(chosen).fit(frame, target)
+            self.estimator_ = pipe
+        return self
+
+    # ---------------------------------------------------------------- predict
+
+    def _frame(self, X: Any) -> pl.DataFrame:
+        check_is_fitted(self, "estimator_")
+        frame = as_frame(X)
+        missing = [c for c in self.feature_names_in_ if c not in frame.columns]
+        if missing:
+            raise ValueError(f"feature columns missing: {missing}")
+        return frame.select(list(self.feature_names_in_))
+
+    def raw_proba(self, X: Any) -> np.ndarray:
+        """Probability of delay before calibration (the learner's own output)."""
+        frame = self._frame(X)
+        with _limits(self.n_jobs):
+            return self.estimator_.predict_proba(frame)[:, 1]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Columns: P(on time), P(delayed)."""
+        p = self.raw_proba(X)
+        if self.calibrator_ is not None:
+            p = self.calibrator_.transform(p)
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """1 (delayed) when the calibrated probability reaches `threshold_`."""
+        return (self.predict_proba(X)[:, 1] >= self.threshold_).astype(int)
+
+
+# --------------------------------------------------------------------------- explanations
+
+
+def _typical_values(frame: pl.DataFrame, categorical: Sequence[str]) -> dict[str, Any]:
+    typical: dict[str, Any] = {}
+    for col in frame.columns:
+        series = frame[col]
+        if col in categorical:
+            values = series.cast(pl.String).drop_nulls()
+            typical[col] = values.mode().sort().first() if values.len() else None
+        else:
+            values = series.cast(pl.Float64, strict=False).drop_nulls().drop_nans()
+            typical[col] = float(values.median()) if values.len() else None
+    return typical
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "not set"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if v.is_integer():
+            return str(int(v))
+        return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+    return str(value)
+
+
+def top_factors(
+    model: DelayRiskModel, X_row: Any, k: int = 3, labels: Mapping[str, str] | None = None
+) -> list[str]:
+    """The `k` features that move this item's delay risk most, in plain words.
+
+    Each feature is set in turn to its typical training value (median; most frequent category)
+    with the others unchanged; the change in the learner's probability is that feature's effect.
+    Features already at their typical value are skipped. Returns e.g.
+    ``["workload 7 (typical 2) raises the risk", "priority Blocker (typical Major) raises the risk"]``,
+    largest effect first. `labels` maps column names to the words to show.
+    """
+    check_is_fitted(model, "estimator_")
+    row = model._frame(X_row)
+    if row.height != 1:
+        raise ValueError(f"top_factors explains one row, got {row.height}")
+    labels = labels or {}
+    row = row.with_columns(
+        [
+            pl.col(c).cast(pl.String) if c in model.categorical_features_ else pl.col(c).cast(pl.Float64, strict=False)
+            for c in row.columns
+        ]
+    )
+    base = float(model.raw_proba(row)[0])
+    variants, names = [], []
+    for col in row.columns:
+        typical, value = model.reference_.get(col), row[col][0]
+        if typical is None:
+            continue
+        if col in model.categorical_features_:
+            current = None if value is None else str(value)
+            if current == typical:
+                continue
+            variants.append(row.with_columns(pl.lit(typical, dtype=pl.String).alias(col)))
+        else:
+            current = None if value is None else float(value)
+            if current is not None and not math.isnan(current) and math.isclose(current, typical):
+                continue
+            variants.append(row.with_columns(pl.lit(typical, dtype=pl.Float64).alias(col)))
+        names.append(col)
+    if not variants:
+        return []
+    effects = base - model.raw_proba(pl.concat(variants))
+    order = np.argsort(-np.abs(effects), kind="stable")
+    out = []
+    for i in order:
+        if abs(effects[i]) < 1e-6 or len(out) >= k:
+            break
+        col = names[i]
+        direction = "raises" if effects[i] > 0 else "lowers"
+        value, typical = _fmt(row[col][0]), _fmt(model.reference_[col])
+        out.append(f"{labels.get(col, col)} {value} (typical {typical}) {direction} the risk")
+    return out
