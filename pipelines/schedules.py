@@ -8,6 +8,8 @@ import dagster as dg
 
 SYNC_JOB = "lodestar_sync"
 FULL_SYNC_JOB = "lodestar_full_reconcile"
+RETRAIN_JOB = "lodestar_weekly_retrain"
+MODELS_ASSET = "prediction_models"
 
 
 def full_run_config(raw_asset_names: Sequence[str]) -> dict:
@@ -15,7 +17,8 @@ def full_run_config(raw_asset_names: Sequence[str]) -> dict:
 
 
 def build_jobs_and_schedules(raw_asset_names: Sequence[str], timezone: str):
-    selection = dg.AssetSelection.all()
+    # Scoring runs after every sync; training only weekly (and on the first sync, when no model exists).
+    selection = dg.AssetSelection.all() - dg.AssetSelection.assets(MODELS_ASSET)
     sync_job = dg.define_asset_job(
         SYNC_JOB, selection=selection, description="Incremental sync of every source, then marts and publish."
     )
@@ -25,10 +28,17 @@ def build_jobs_and_schedules(raw_asset_names: Sequence[str], timezone: str):
         config=full_run_config(raw_asset_names),
         description="Full refetch of every source; items gone at the source are marked deleted.",
     )
+    retrain_job = dg.define_asset_job(
+        RETRAIN_JOB, selection=dg.AssetSelection.assets(MODELS_ASSET),
+        description="Retrain the duration and delay-risk models on the warehouse's history.",
+    )
+    weekly = dg.ScheduleDefinition(
+        name="weekly_model_retrain", job=retrain_job, cron_schedule="0 3 * * 1", execution_timezone=timezone
+    )
     hourly = dg.ScheduleDefinition(
         name="hourly_incremental_sync", job=sync_job, cron_schedule="7 * * * *", execution_timezone=timezone
     )
     daily = dg.ScheduleDefinition(
         name="daily_full_reconcile", job=full_job, cron_schedule="30 2 * * *", execution_timezone=timezone
     )
-    return [sync_job, full_job], [hourly, daily]
+    return [sync_job, full_job, retrain_job], [hourly, daily, weekly]

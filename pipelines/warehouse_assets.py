@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from pipelines.planning_assets import build_planning_assets
+from pipelines.prediction_assets import build_prediction_assets
 from pipelines.resources import WarehouseResource
 from warehouse.db import open_writer, publish
 from warehouse.marts import build_mart, mirror_edits, refresh_projects
@@ -63,12 +64,14 @@ def build_warehouse_assets(canonical_assets: Sequence[dg.AssetsDefinition]) -> l
         return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
     planning_assets = build_planning_assets([projects, writeback_mirror])
+    prediction_assets = build_prediction_assets([projects])
 
     @dg.asset(
         group_name="warehouse",
         kinds={"duckdb"},
         deps=[mart_project_kpis, mart_project_daily, writeback_mirror,
-              dg.AssetKey("critical_path"), dg.AssetKey("completion_forecasts"), dg.AssetKey("earned_value")],
+              dg.AssetKey("critical_path"), dg.AssetKey("completion_forecasts"), dg.AssetKey("earned_value"),
+              dg.AssetKey("task_predictions")],
         description="Immutable read-only copy of the warehouse that the dashboard and `lodestar query` open.",
     )
     def published_warehouse(warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -76,4 +79,5 @@ def build_warehouse_assets(canonical_assets: Sequence[dg.AssetsDefinition]) -> l
         path = publish(settings)
         return dg.MaterializeResult(metadata={"path": str(path), "bytes": path.stat().st_size})
 
-    return [projects, writeback_mirror, mart_project_kpis, mart_project_daily, *planning_assets, published_warehouse]
+    return [projects, writeback_mirror, mart_project_kpis, mart_project_daily, *planning_assets, *prediction_assets,
+            published_warehouse]

@@ -153,3 +153,22 @@ def test_planning_outputs_for_every_demo_project(synced):
     for row in value.iter_rows(named=True):
         assert abs(row["sv"] - (row["ev"] - row["pv"])) < 1e-6
         assert abs(row["cv"] - (row["ev"] - row["ac"])) < 1e-6
+
+
+def test_open_tasks_are_scored_with_a_registered_model(synced):
+    settings = synced["settings"]
+    row = read_frame(settings, """
+        SELECT (SELECT count(*) FROM tasks WHERE NOT is_deleted AND status_category <> 'done'
+                  AND coalesce(type_category, '') <> 'epic') AS open_tasks,
+               count(*) AS scored,
+               count(*) FILTER (WHERE duration_p90_days >= duration_p50_days) AS ordered,
+               count(*) FILTER (WHERE delay_probability BETWEEN 0 AND 1) AS with_probability,
+               count(*) FILTER (WHERE len(top_factors) > 0) AS explained,
+               min(model_version) AS version
+        FROM task_predictions""").row(0, named=True)
+    assert row["scored"] == row["open_tasks"] > 0
+    assert row["ordered"] == row["scored"]
+    assert row["with_probability"] > 0 and row["explained"] > 0
+    assert row["version"].startswith("duration:")
+    registry = settings.warehouse.path.parent / "models"
+    assert (registry / "duration").is_dir() and (registry / "delay").is_dir()

@@ -1,0 +1,151 @@
+"""Training from warehouse history and scoring of open tasks, for the `task_predictions` table.
+
+Training examples are resolved tasks with features rebuilt as of their start
+(`build_features` never reads later rows). With too little history each model
+falls back to per-type baselines and says so in its version (`baseline-…`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from models.planning.calendar import WorkCalendar
+from models.prediction.delay import DelayRiskModel, top_factors
+from models.prediction.duration import DurationModel, training_frame
+from models.prediction.features import build_features
+from models.prediction.registry import ModelMeta, latest, new_version, save_model
+
+MIN_DELAY_EXAMPLES = 40
+EXPLAINED_TASKS = 150
+NOT_DELAY_FEATURES = ("task_id", "as_of", "text", "labels", "components", "project_key")
+
+
+@dataclass
+class DelayBaseline:
+    """Training delay rate per type: the visible fallback when there is too little history."""
+
+    rate_by_type: dict[str, float]
+    overall: float
+
+    def predict(self, types: list[str | None]) -> np.ndarray:
+        return np.array([self.rate_by_type.get(t or "", self.overall) for t in types], dtype=float)
+
+
+def delay_feature_frame(features: pl.DataFrame) -> pl.DataFrame:
+    frame = features.drop([c for c in NOT_DELAY_FEATURES if c in features.columns])
+    return frame.select([c for c in frame.columns if frame[c].dtype != pl.List(pl.String)])
+
+
+def delay_training_frame(con: duckdb.DuckDBPyConnection, calendar: WorkCalendar) -> tuple[pl.DataFrame, np.ndarray]:
+    """Resolved tasks that had a due date; features as of their start, label = resolved after the due date."""
+    examples = pl.from_arrow(con.sql(
+        """SELECT task_id, coalesce(started_at, created_at) AS as_of,
+                  (resolved_at::DATE > due_date)::INTEGER AS delayed
+           FROM tasks
+           WHERE resolved_at IS NOT NULL AND due_date IS NOT NULL AND NOT is_deleted
+             AND coalesce(type_category, '') <> 'epic' AND coalesce(started_at, created_at) IS NOT NULL
+           ORDER BY as_of, task_id""").to_arrow_table())
+    if examples.height == 0:
+        return pl.DataFrame(), np.zeros(0, dtype=int)
+    features = build_features(con, examples.select("task_id", "as_of"), calendar)
+    return features, examples["delayed"].to_numpy().astype(int)
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute(
+        "SELECT count(*), max(updated_at), count(*) FILTER (WHERE resolved_at IS NOT NULL) FROM tasks"
+    ).fetchall()[0]
+    return hashlib.sha256(repr(row).encode()).hexdigest()[:16]
+
+
+def train(con: duckdb.DuckDBPyConnection, registry: Path, calendar: WorkCalendar, now: datetime) -> dict[str, ModelMeta]:
+    """Train both models on the warehouse's history and store them in the registry."""
+    version = new_version(now)
+    fingerprint = _fingerprint(con)
+    window = con.execute("SELECT min(created_at)::VARCHAR, max(resolved_at)::VARCHAR FROM tasks").fetchall()[0]
+    training_window = {"from": window[0], "to": window[1]}
+    metas: dict[str, ModelMeta] = {}
+
+    features, y_days = training_frame(con, calendar)
+    duration = DurationModel().fit(features, y_days)
+    metas["duration"] = ModelMeta(
+        "duration", ("baseline-" if duration.fallback_used_ else "") + version, now.isoformat(), training_window,
+        {"training_rows": int(len(y_days))}, fingerprint, bool(duration.fallback_used_), duration.reason_ or "",
+    )
+    save_model(registry, duration, metas["duration"])
+
+    delay_features, y_delay = delay_training_frame(con, calendar)
+    enough = len(y_delay) >= MIN_DELAY_EXAMPLES and 0 < y_delay.sum() < len(y_delay)
+    if enough:
+        delay: DelayRiskModel | DelayBaseline = DelayRiskModel().fit(delay_feature_frame(delay_features), y_delay)
+        notes = f"{len(y_delay)} resolved tasks with due dates"
+    else:
+        types = delay_features["type_category"].to_list() if delay_features.height else []
+        rates: dict[str, list[int]] = {}
+        for kind, label in zip(types, y_delay):
+            rates.setdefault(kind or "", []).append(int(label))
+        overall = float(y_delay.mean()) if len(y_delay) else 0.0
+        delay = DelayBaseline({k: float(np.mean(v)) for k, v in rates.items()}, overall)
+        notes = f"only {len(y_delay)} resolved tasks with due dates (need {MIN_DELAY_EXAMPLES} with both outcomes)"
+    metas["delay"] = ModelMeta(
+        "delay", ("" if enough else "baseline-") + version, now.isoformat(), training_window,
+        {"training_rows": int(len(y_delay)), "delay_rate": float(y_delay.mean()) if len(y_delay) else None},
+        fingerprint, not enough, notes,
+    )
+    save_model(registry, delay, metas["delay"])
+    return metas
+
+
+def score(con: duckdb.DuckDBPyConnection, registry: Path, calendar: WorkCalendar, now: datetime) -> list[dict]:
+    """Rows for `task_predictions`: every open task, scored as of `now`."""
+    duration_entry, delay_entry = latest(registry, "duration"), latest(registry, "delay")
+    if duration_entry is None or delay_entry is None:
+        train(con, registry, calendar, now)
+        duration_entry, delay_entry = latest(registry, "duration"), latest(registry, "delay")
+    (duration, duration_meta), (delay, delay_meta) = duration_entry, delay_entry
+    open_tasks = pl.from_arrow(con.sql(
+        """SELECT task_id, due_date FROM tasks
+           WHERE NOT is_deleted AND status_category <> 'done' AND coalesce(type_category, '') <> 'epic'
+           ORDER BY task_id""").to_arrow_table())
+    if open_tasks.height == 0:
+        return []
+    as_of = now.replace(tzinfo=None)
+    features = build_features(con, open_tasks.select("task_id").with_columns(pl.lit(as_of).alias("as_of")), calendar)
+    durations = {r["task_id"]: r for r in duration.predict(features).iter_rows(named=True)}
+    has_due = open_tasks["due_date"].is_not_null().to_numpy()
+    if isinstance(delay, DelayBaseline):
+        probability = delay.predict(features["type_category"].to_list())
+    else:
+        probability = delay.predict_proba(delay_feature_frame(features))[:, 1]
+    probability = np.where(has_due, probability, np.nan)
+    explained = set(np.argsort(-np.nan_to_num(probability, nan=-1.0))[:EXPLAINED_TASKS].tolist())
+    delay_frame = None if isinstance(delay, DelayBaseline) else delay_feature_frame(features)
+    version = f"duration:{duration_meta.version};delay:{delay_meta.version}"
+    rows = []
+    for i, task_id in enumerate(open_tasks["task_id"].to_list()):
+        predicted = durations.get(task_id, {})
+        factors: list[str] = []
+        if has_due[i] and i in explained:
+            if delay_frame is not None:
+                factors = top_factors(delay, delay_frame.slice(i, 1), k=3)
+            else:
+                factors = [f"baseline: {features['type_category'][i] or 'task'} delay rate in history"]
+        rows.append({
+            "task_id": task_id,
+            "predicted_at": as_of,
+            "model_version": version,
+            "duration_p50_days": predicted.get("duration_p50_days"),
+            "duration_p90_days": predicted.get("duration_p90_days"),
+            "remaining_p50_days": predicted.get("remaining_p50_days"),
+            "remaining_p90_days": predicted.get("remaining_p90_days"),
+            "delay_probability": None if np.isnan(probability[i]) else float(probability[i]),
+            "top_factors": factors,
+        })
+    return rows
