@@ -68,3 +68,22 @@ def test_eval_delay_emse_json_contract(tmp_path):
     assert report["model"]["roc_auc"] > report["baselines"]["training_rate"]["roc_auc"]
     assert report["published"]["roc_auc"] == 0.99
     assert out.read_text().splitlines()[0] == "issuekey,y_true,probability"
+
+
+PSPLIB = SHARED_DATA / "psplib" / "j30"
+
+
+@pytest.mark.skipif(not PSPLIB.is_dir(), reason=f"shared data not found at {PSPLIB}")
+def test_plan_level_psplib_json_contract():
+    from models.planning.levelling import verify
+    from models.planning.psplib import parse_sm
+
+    instance_path = PSPLIB / "j301_1.sm"
+    result = _lodestar("plan", "level", "--psplib", str(instance_path), "--time-limit", "5", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report) == {"makespan", "start"}
+    instance = parse_sm(instance_path)
+    starts = {int(job): start for job, start in report["start"].items()}
+    assert verify(instance, starts) == []
+    assert report["makespan"] == max(starts[j] + d for j, d in instance.durations.items())
