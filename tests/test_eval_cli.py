@@ -87,3 +87,20 @@ def test_plan_level_psplib_json_contract():
     starts = {int(job): start for job, start in report["start"].items()}
     assert verify(instance, starts) == []
     assert report["makespan"] == max(starts[j] + d for j, d in instance.durations.items())
+
+
+STORYPOINTS = SHARED_DATA / "storypoints"
+
+
+@pytest.mark.skipif(not STORYPOINTS.is_dir(), reason=f"shared data not found at {STORYPOINTS}")
+def test_eval_effort_json_contract(tmp_path):
+    out = tmp_path / "effort.csv"
+    result = _lodestar("eval", "effort", "--storypoints", str(STORYPOINTS / "clover.csv"), "--json",
+                       "--predictions-out", str(out))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    for block in (report["model"], report["baselines"]["mean"], report["baselines"]["median"]):
+        assert set(block) >= {"MAE", "MdAE", "SA"}
+    assert report["model"]["MAE"] < report["baselines"]["mean"]["MAE"]
+    lines = out.read_text().splitlines()
+    assert lines[0] == "issuekey,y_true,y_pred" and len(lines) == report["n_test"] + 1
