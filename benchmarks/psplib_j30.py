@@ -1,6 +1,7 @@
 """Resource levelling on PSPLIB j30: CP-SAT against the known optima, and one serial SGS pass for scale.
 
-Every instance is solved in turn (CP-SAT uses both cores itself), every
+Every instance is solved in turn (CP-SAT uses both cores itself; progress goes
+to stderr, the summary to stdout), every
 schedule is checked by `verify`, which shares no code with the solvers, and
 makespans are compared with the published optima (j30_optimum.csv, else
 j30hrs.sm, beside the instance folder).
@@ -100,15 +101,14 @@ def main(argv: list[str] | None = None) -> int:
             "sgs_lft": _run(heuristic, verify(instance, heuristic.start)),
         }
         rows.append(row)
-        if not args.json:
-            flag = "" if exact.makespan == row["optimum"] and exact.optimal else "  <--"
-            print(
-                f"[{number:3d}/{len(files)}] {instance.name:10s} opt {row['optimum']:3d}  "
-                f"cp-sat {exact.makespan:3d} {'proved' if exact.optimal else 'open  '} {exact.seconds:6.2f}s  "
-                f"sgs {heuristic.makespan:3d}{flag}",
-                file=sys.stderr,
-                flush=True,
-            )
+        flag = "" if exact.makespan == row["optimum"] and exact.optimal else "  <--"
+        print(
+            f"[{number:3d}/{len(files)}] {instance.name:10s} opt {row['optimum']:3d}  "
+            f"cp-sat {exact.makespan:3d} {'proved' if exact.optimal else 'open  '} {exact.seconds:6.2f}s  "
+            f"sgs {heuristic.makespan:3d}{flag}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     summary = {
         "folder": str(folder),

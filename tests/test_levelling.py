@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -332,6 +333,52 @@ def test_level_plan_respects_days_off_and_reports_unknown_resources() -> None:
 
 
 def test_level_plan_rejects_a_cycle() -> None:
-    plan = Plan([PlanTask("A", duration_days=1), PlanTask("B", duration_days=1)], [PlanLink("A", "B"), PlanLink("B", "A")])
+    tasks = [PlanTask("A", duration_days=1), PlanTask("B", duration_days=1)]
+    plan = Plan(tasks, [PlanLink("A", "B"), PlanLink("B", "A")])
     with pytest.raises(ValueError, match="cycle"):
         level_plan(plan)
+
+
+def random_plan(seed: int, n: int = 25) -> Plan:
+    """Links of every type with leads and lags, part-time units, a half-time person, days off, deadlines."""
+    rnd = random.Random(seed)
+    resources = [
+        Resource("ann"),
+        Resource("bob", capacity=0.5),
+        Resource("cy", capacity=2.0, days_off=frozenset({MONDAY + timedelta(days=3), MONDAY + timedelta(days=8)})),
+    ]
+    tasks, assignments, links = [], [], []
+    for i in range(n):
+        deadline = MONDAY + timedelta(days=rnd.randint(5, 30)) if rnd.random() < 0.2 else None
+        tasks.append(PlanTask(f"t{i}", duration_days=rnd.choice([0.5, 1, 2, 3, 5]), deadline=deadline))
+        for resource in rnd.sample(resources, rnd.choice([1, 1, 2])):
+            assignments.append(Assignment(f"t{i}", resource.resource_id, rnd.choice([0.5, 1.0])))
+        for _ in range(rnd.choice([0, 1, 1, 2]) if i else 0):
+            link_type = rnd.choice(["FS", "SS", "FF", "SF"])
+            links.append(PlanLink(f"t{rnd.randrange(i)}", f"t{i}", link_type, rnd.choice([0, 1, -1])))
+    return Plan(tasks, links, resources, assignments, start=MONDAY, status_date=MONDAY)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_level_plan_random_plans_stay_within_capacity_and_links(seed: int) -> None:
+    plan = random_plan(seed)
+    bob = {a.task_id for a in plan.assignments if a.resource_id == "bob" and a.units > 0.5}
+    exact = level_plan(plan, time_limit_seconds=2, method="cp-sat")
+    heuristic = level_plan(plan, method="sgs")
+    for result in (exact, heuristic):
+        check_levelled(replace_units(plan, bob), result)
+        days_off = {3, 6}
+        for task in result.tasks.values():
+            if "cy" in task.resource_ids:
+                assert not days_off & set(range(task.start, task.finish)), task
+    assert (exact.project_end, exact.total_lateness) <= (heuristic.project_end, heuristic.total_lateness)
+    assert len(exact.warnings) == len(bob)
+
+
+def replace_units(plan: Plan, clipped: set[str]) -> Plan:
+    """Bob's full-time assignments are levelled at his half-time capacity, as the warnings say."""
+    assignments = [
+        Assignment(a.task_id, a.resource_id, 0.5) if a.resource_id == "bob" and a.task_id in clipped else a
+        for a in plan.assignments
+    ]
+    return Plan(plan.tasks, plan.links, plan.resources, assignments, start=plan.start, status_date=plan.status_date)

@@ -160,7 +160,9 @@ def parse_sm(path: str | Path) -> PsplibInstance:
                 raise PsplibFormatError(path, lineno, "precedence line needs job, modes and successor count")
             job, modes, count = values[0], values[1], values[2]
             if modes != 1:
-                raise PsplibFormatError(path, lineno, f"job {job} has {modes} modes; only single-mode files are supported")
+                raise PsplibFormatError(
+                    path, lineno, f"job {job} has {modes} modes; only single-mode files are supported"
+                )
             if len(values) != 3 + count:
                 raise PsplibFormatError(
                     path, lineno, f"job {job} declares {count} successors but lists {len(values) - 3}"
