@@ -63,8 +63,9 @@ def build_warehouse_assets(canonical_assets: Sequence[dg.AssetsDefinition]) -> l
             rows = build_mart(con, "mart_project_daily", today_in(settings))
         return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
-    planning_assets = build_planning_assets([projects, writeback_mirror])
     prediction_assets = build_prediction_assets([projects])
+    # Forecasts sample the prediction models' durations, so planning runs after scoring.
+    planning_assets = build_planning_assets([projects, writeback_mirror, prediction_assets[1]])
 
     @dg.asset(
         group_name="warehouse",

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 import duckdb
+import numpy as np
 
 from models.planning.calendar import WorkCalendar
 from models.planning.cpm import schedule
 from models.planning.evm import earned_value
-from models.planning.forecast import simulate
+from models.planning.forecast import LognormalDurations, PertDurations, simulate
 from models.planning.model import Plan
-from models.planning.network import CycleError
+from models.planning.network import CycleError, Network
 from models.planning.warehouse_plan import load_plans
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,41 @@ def _schedulable(plan: Plan) -> bool:
     return any(not t.is_summary and t.actual_finish is None for t in plan.tasks)
 
 
+def predicted_durations(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[float, float]]:
+    """Total-duration P50/P90 per open task from the prediction models (empty before the first scoring)."""
+    return {
+        task_id: (float(p50), float(p90))
+        for task_id, p50, p90 in con.execute(
+            """SELECT task_id, duration_p50_days, duration_p90_days FROM task_predictions
+               WHERE duration_p50_days IS NOT NULL AND duration_p90_days IS NOT NULL"""
+        ).fetchall()
+    }
+
+
+def duration_model(network: Network, predictions: dict[str, tuple[float, float]]):
+    """Per-task distributions: the prediction models' P50/P90 where present, three-point PERT elsewhere.
+
+    Returns the sampler and how many tasks use predictions (reported as the forecast method).
+    """
+    used = [i for i, task_id in enumerate(network.task_ids) if task_id in predictions]
+    if not used:
+        return PertDurations.from_durations(network.duration), 0
+    pert = PertDurations.from_durations(network.duration)
+    p50 = network.duration.astype(float).copy()
+    p90 = p50.copy()
+    for i in used:
+        p50[i], p90[i] = predictions[network.task_ids[i]]
+        p90[i] = max(p90[i], p50[i])
+    lognormal = LognormalDurations.from_p50_p90(p50, p90)
+    mask = np.zeros(len(network.task_ids), dtype=bool)
+    mask[used] = True
+
+    def sample(rng, runs):
+        return np.where(mask, lognormal.sample(rng, runs), pert.sample(rng, runs))
+
+    return sample, len(used)
+
+
 def project_due_dates(con: duckdb.DuckDBPyConnection) -> dict[str, date | None]:
     return dict(con.execute("SELECT project_key, due_date FROM projects").fetchall())
 
@@ -56,6 +92,7 @@ def plan_portfolio(
     """Critical path, finish forecast and earned value for every project."""
     plans = load_plans(con, status_date, calendar.workdays_between)
     due = project_due_dates(con)
+    predictions = predicted_durations(con)
     rates = dict(con.execute("SELECT project_key, hourly_rate FROM projects").fetchall())
     budgets = dict(con.execute("SELECT project_key, budget FROM projects").fetchall())
     outputs = PlanningOutputs()
@@ -64,12 +101,14 @@ def plan_portfolio(
         if not _schedulable(plan):
             continue
         try:
+            network = Network.from_plan(plan)
             cpm = schedule(plan, calendar)
         except (CycleError, ValueError) as error:
             outputs.problems[project_key] = str(error)
             log.warning("project %s cannot be scheduled: %s", project_key, error)
             continue
-        mc = simulate(plan, runs=runs, seed=FORECAST_SEED, calendar=calendar)
+        durations, predicted = duration_model(network, predictions)
+        mc = simulate(network, durations=durations, runs=runs, seed=FORECAST_SEED, calendar=calendar)
         mc_frame = {row["task_id"]: row for row in mc.frame.iter_rows(named=True)}
         early_dates = {r["task_id"]: (r["early_start"], r["early_finish"]) for r in cpm.frame.iter_rows(named=True)}
         for row in cpm.frame.iter_rows(named=True):
@@ -103,7 +142,7 @@ def plan_portfolio(
         outputs.forecast_rows.append({
             "project_key": project_key,
             "as_of": status_date,
-            "method": "network",
+            "method": f"network ({predicted} predicted durations, PERT elsewhere)" if predicted else "network (PERT)",
             "runs": runs,
             "finish_p50": mc.project_finish_date(50),
             "finish_p85": mc.project_finish_date(85),
