@@ -233,6 +233,23 @@ def cmd_eval_delay(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_plan_baseline(args: argparse.Namespace) -> int:
+    """Save the project's current plan as a named baseline (visible in the warehouse after the next sync)."""
+    import getpass
+
+    from models.planning.baseline_store import save_project_baseline
+    from warehouse.db import WarehouseError
+
+    settings = load_settings(args.config)
+    try:
+        baseline_id, count = save_project_baseline(settings, args.project, args.name, args.actor or getpass.getuser())
+    except WarehouseError as error:
+        print(f"lodestar plan baseline: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"saved baseline {baseline_id} with {count} task(s)")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Build the demo company's warehouse through the real pipeline, from scratch."""
     settings = default_demo_settings(Path.cwd(), seed=args.seed)
@@ -313,6 +330,12 @@ def build_parser() -> argparse.ArgumentParser:
     level.add_argument("--time-limit", type=float, default=5.0, help="solver time limit in seconds")
     level.add_argument("--json", action="store_true", help='print {"makespan": int, "start": {"job": int}}')
     level.set_defaults(handler=cmd_plan_level)
+    baseline = plan_commands.add_parser("baseline", help="save a project's current plan as a named baseline")
+    baseline.add_argument("--project", required=True)
+    baseline.add_argument("--name", required=True)
+    baseline.add_argument("--actor", help="who saves it (default: the login name)")
+    baseline.add_argument("--config")
+    baseline.set_defaults(handler=cmd_plan_baseline)
 
     evaluate = commands.add_parser("eval", help="evaluate the prediction models against published data")
     eval_commands = evaluate.add_subparsers(dest="eval_command", required=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -41,11 +40,24 @@ def erp(tmp_path_factory):
     calendar = WorkCalendar("CN")
     with open_reader(load_settings(config)) as con:
         plans = load_plans(con, STATUS, calendar.workdays_between)
-    return plans["ERP"], calendar
+    return plans["ERP"], calendar, load_settings(config)
+
+
+def test_saving_a_named_baseline_of_the_demo_plan(erp):
+    from models.planning.baseline_store import save_project_baseline
+    from warehouse.db import edit_rows
+
+    plan, _calendar, settings = erp
+    baseline_id, count = save_project_baseline(settings, "ERP", "Kick-off 基线", "pm@acme.cn", STATUS)
+    assert count == len(plan.tasks)
+    rows = [r for r in edit_rows(settings, "baseline_tasks") if r["baseline_id"] == baseline_id]
+    assert len(rows) == count and all(r["planned_finish"] for r in rows)
+    audit = [r for r in edit_rows(settings, "audit_log") if r["row_key"] == baseline_id]
+    assert len(audit) == 1 and audit[0]["actor"] == "pm@acme.cn"
 
 
 def test_wbs_rollup_and_baseline_variance_on_the_erp_plan(erp):
-    plan, calendar = erp
+    plan, calendar, _settings = erp
     rolled = rollup(plan, hourly_rate=450)
     assert rolled.height == len(plan.tasks)
     roots = rolled.filter(rolled["depth"] == 0)
@@ -56,7 +68,7 @@ def test_wbs_rollup_and_baseline_variance_on_the_erp_plan(erp):
 
 
 def test_slip_of_a_critical_task_moves_the_end_and_options_recover_some(erp):
-    plan, calendar = erp
+    plan, calendar, _settings = erp
     frame = schedule(plan, calendar).frame
     # The unfinished task that finishes last drives the project end.
     open_rows = [r for r in frame.iter_rows(named=True) if plan.task(r["task_id"]).actual_finish is None]
@@ -69,7 +81,7 @@ def test_slip_of_a_critical_task_moves_the_end_and_options_recover_some(erp):
 
 
 def test_levelling_the_erp_plan_leaves_nobody_over_allocated(erp):
-    plan, _calendar = erp
+    plan, _calendar, _settings = erp
     levelled = level_plan(plan, time_limit_seconds=10, method="sgs")
     assert levelled.project_end >= levelled.unlevelled_end
     by_person: dict[tuple[str, int], int] = {}
@@ -83,7 +95,7 @@ def test_levelling_the_erp_plan_leaves_nobody_over_allocated(erp):
 
 
 def test_erp_plan_round_trips_through_ms_project_xml(erp):
-    plan, _calendar = erp
+    plan, _calendar, _settings = erp
     buffer = io.BytesIO()
     write_mspdi(plan, buffer, project_name="ERP")
     again = read_mspdi(buffer.getvalue()).plan

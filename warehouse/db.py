@@ -279,3 +279,35 @@ def read_edits(settings: Settings, table: str) -> pl.DataFrame:
     with open_edits(settings) as con:
         columns = [d[0] for d in con.execute(f'SELECT * FROM "{table}" LIMIT 0').description]
     return pl.DataFrame(schema={c: pl.String for c in columns})
+
+
+def save_baseline(settings: Settings, record: Mapping[str, Any], task_rows: Sequence[Mapping[str, Any]], actor: str) -> None:
+    """A named baseline and its task rows, with one audit entry, in one transaction."""
+    if not record.get("baseline_id") or not record.get("name"):
+        raise WarehouseError("a baseline needs an id and a name")
+    with open_edits(settings) as con:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            if con.execute("SELECT 1 FROM baselines WHERE baseline_id = ?", [record["baseline_id"]]).fetchone():
+                raise WarehouseError(f"baseline {record['baseline_id']!r} already exists")
+            columns = ["baseline_id", "project_key", "name", "created_at", "created_by"]
+            con.execute(
+                f"INSERT INTO baselines ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                [_encode(record.get(c)) for c in columns],
+            )
+            task_columns = ["baseline_id", "task_id", "planned_start", "planned_finish", "estimate_hours"]
+            con.executemany(
+                f"INSERT INTO baseline_tasks ({', '.join(task_columns)}) VALUES ({', '.join('?' for _ in task_columns)})",
+                [[_encode(row.get(c)) for c in task_columns] for row in task_rows],
+            )
+            con.execute(
+                "INSERT INTO audit_log (edited_at, actor, table_name, row_key, action, before, after) "
+                "VALUES (?, ?, 'baselines', ?, 'insert', NULL, ?)",
+                [utc_now().isoformat(), actor, record["baseline_id"],
+                 json.dumps({**{k: _encode(v) for k, v in record.items()}, "tasks": len(task_rows)},
+                            ensure_ascii=False)],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
