@@ -376,6 +376,12 @@ class DelayRiskModel(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has {frame.height} rows but y has {target.size}")
         if target.min() == target.max():
             raise ValueError("y holds a single class; a delay model needs delayed and on-time issues")
+        # A column with fewer than two distinct values in the rows the learners are first fitted
+        # on carries nothing there, and scikit-learn 1.9's histogram binning fails on it.
+        older = frame.slice(0, frame.height - self._holdout_size(frame.height))
+        frame = frame.select([c for c in frame.columns if older[c].drop_nulls().n_unique() >= 2])
+        if frame.width == 0:
+            raise ValueError("no feature varies across the training rows")
         self.feature_names_in_ = np.array(frame.columns, dtype=object)
         self.n_features_in_ = frame.width
         self.categorical_features_ = _categorical_columns(frame, self.categorical_features)

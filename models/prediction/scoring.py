@@ -83,17 +83,20 @@ def train(con: duckdb.DuckDBPyConnection, registry: Path, calendar: WorkCalendar
 
     delay_features, y_delay = delay_training_frame(con, calendar)
     enough = len(y_delay) >= MIN_DELAY_EXAMPLES and 0 < y_delay.sum() < len(y_delay)
+    notes = f"only {len(y_delay)} resolved tasks with due dates (need {MIN_DELAY_EXAMPLES} with both outcomes)"
     if enough:
-        delay: DelayRiskModel | DelayBaseline = DelayRiskModel().fit(delay_feature_frame(delay_features), y_delay)
-        notes = f"{len(y_delay)} resolved tasks with due dates"
-    else:
+        try:
+            delay: DelayRiskModel | DelayBaseline = DelayRiskModel().fit(delay_feature_frame(delay_features), y_delay)
+            notes = f"{len(y_delay)} resolved tasks with due dates"
+        except ValueError as error:
+            enough, notes = False, f"model not trainable on this history ({error}); per-type baseline used"
+    if not enough:
         types = delay_features["type_category"].to_list() if delay_features.height else []
         rates: dict[str, list[int]] = {}
         for kind, label in zip(types, y_delay):
             rates.setdefault(kind or "", []).append(int(label))
         overall = float(y_delay.mean()) if len(y_delay) else 0.0
         delay = DelayBaseline({k: float(np.mean(v)) for k, v in rates.items()}, overall)
-        notes = f"only {len(y_delay)} resolved tasks with due dates (need {MIN_DELAY_EXAMPLES} with both outcomes)"
     metas["delay"] = ModelMeta(
         "delay", ("" if enough else "baseline-") + version, now.isoformat(), training_window,
         {"training_rows": int(len(y_delay)), "delay_rate": float(y_delay.mean()) if len(y_delay) else None},
