@@ -8,7 +8,6 @@ committed cursor.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -185,10 +184,3 @@ def _flag_deleted_tasks(con: duckdb.DuckDBPyConnection, source_name: str) -> int
     if count:
         con.execute(f"UPDATE tasks SET is_deleted = TRUE WHERE {condition}", params)
     return count
-
-
-def source_names(settings: Settings, only: Sequence[str] | None = None) -> list[str]:
-    names = [s.name for s in settings.sources if s.enabled]
-    if only:
-        return [n for n in names if n in only]
-    return names

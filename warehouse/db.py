@@ -272,15 +272,6 @@ def edit_rows(settings: Settings, table: str) -> list[dict[str, Any]]:
         return [dict(row) for row in con.execute(f'SELECT * FROM "{table}"').fetchall()]
 
 
-def read_edits(settings: Settings, table: str) -> pl.DataFrame:
-    rows = edit_rows(settings, table)
-    if rows:
-        return pl.DataFrame(rows, infer_schema_length=None)
-    with open_edits(settings) as con:
-        columns = [d[0] for d in con.execute(f'SELECT * FROM "{table}" LIMIT 0').description]
-    return pl.DataFrame(schema={c: pl.String for c in columns})
-
-
 def save_baseline(settings: Settings, record: Mapping[str, Any], task_rows: Sequence[Mapping[str, Any]], actor: str) -> None:
     """A named baseline and its task rows, with one audit entry, in one transaction."""
     if not record.get("baseline_id") or not record.get("name"):

@@ -38,7 +38,6 @@ Conventions:
 from __future__ import annotations
 
 import csv
-import io
 import math
 import os
 import re
@@ -51,6 +50,7 @@ from typing import Any
 import openpyxl
 
 from models.planning.model import Assignment, Plan, PlanLink, PlanTask, Resource
+from warehouse.delimited import csv_records
 
 __all__ = [
     "CHINESE_HEADERS",
@@ -315,19 +315,11 @@ def _match_columns(cells: list[Any]) -> dict[str, int]:
 
 
 def _rows_csv(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise WbsError([WbsIssue(str(path), None, None, None, "not UTF-8 or GB18030 text")])
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max((",", ";", "\t"), key=header.count)
-    for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
-        yield number, row
+    try:
+        records = csv_records(path.read_bytes())
+    except ValueError as error:
+        raise WbsError([WbsIssue(str(path), None, None, None, str(error))]) from None
+    yield from enumerate(records, start=1)
 
 
 def _rows_xlsx(path: Path, sheet: str | None) -> Iterator[tuple[int, list[Any]]]:

@@ -7,7 +7,6 @@ exception that would drop the whole file.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -20,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from pipelines.common_parse import identity_row, merge_identities
+from warehouse.delimited import csv_records
 
 
 @dataclass(frozen=True)
@@ -121,18 +121,11 @@ def _read_table(data: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
 
 
 def _read_csv(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise _FileProblem("cannot decode the file as UTF-8 or GBK text")
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    return iter([(number, record) for number, record in enumerate(records, start=1)])
+    try:
+        records = csv_records(data)
+    except ValueError as error:
+        raise _FileProblem(f"cannot read the file: {error}") from None
+    return enumerate(records, start=1)
 
 
 def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
