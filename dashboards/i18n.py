@@ -1,8 +1,11 @@
 """Every word the dashboard shows, in Chinese and English.
 
-Strings live in one table rather than inline in pages so that a missing
+Strings live in tables rather than inline in pages so that a missing
 translation is a test failure, not a half-translated screen, and so that
-later pages reuse the same column headers and units.
+pages reuse the same column headers and units. Shared words are here;
+each page's own words are in `dashboards/strings/<page>.py` (keys prefixed
+with the page name) and merged into STRINGS, where a key defined twice is
+an import error rather than a silent override.
 """
 
 from __future__ import annotations
@@ -12,15 +15,42 @@ from typing import Final
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from dashboards.strings import alerts, bugs, forecast, gantt, hours, kanban, plan, risks, sql, standup
+
 LANGS: Final[tuple[str, ...]] = ("zh", "en")
 DEFAULT_LANG: Final = "zh"
 LANG_NAMES: Final[dict[str, str]] = {"zh": "中文", "en": "English"}
 SESSION_KEY: Final = "lang"
 
-STRINGS: Final[dict[str, dict[str, str]]] = {
+_SHARED: Final[dict[str, dict[str, str]]] = {
     # shell
     "app.language": {"zh": "语言", "en": "Language"},
-    "page.portfolio": {"zh": "项目组合", "en": "Portfolio"},
+    "app.actor": {"zh": "当前用户", "en": "You are"},
+    "app.actor_help": {
+        "zh": "记录在审计日志中的编辑人；登录后自动使用登录账号。",
+        "en": "Recorded as the editor in the audit log; taken from your login when signed in.",
+    },
+    "page.portfolio": {"zh": "项目总览", "en": "Portfolio"},
+    "page.gantt": {"zh": "甘特图", "en": "Gantt"},
+    "page.kanban": {"zh": "看板", "en": "Kanban"},
+    "page.forecast": {"zh": "预测", "en": "Forecast"},
+    "page.risks": {"zh": "风险", "en": "Risks"},
+    "page.plan": {"zh": "计划", "en": "Plan editor"},
+    "page.bugs": {"zh": "缺陷", "en": "Bugs"},
+    "page.hours": {"zh": "工时与绩效", "en": "Hours and performance"},
+    "page.standup": {"zh": "站会", "en": "Stand-up"},
+    "page.sql": {"zh": "SQL 查询", "en": "SQL"},
+    "page.alerts": {"zh": "预警", "en": "Alerts"},
+    "msg.edit_error": {"zh": "保存失败：{message}", "en": "Not saved: {message}"},
+    "msg.saved": {"zh": "已保存。", "en": "Saved."},
+    "msg.no_actor": {
+        "zh": "请先在侧边栏填写“当前用户”，编辑需要记录编辑人。",
+        "en": "Enter your name under “You are” in the sidebar first: every edit records who made it.",
+    },
+    "unit.hours": {"zh": "{value} 小时", "en": "{value} h"},
+    "unit.days": {"zh": "{value} 天", "en": "{value} d"},
+    "unit.workdays": {"zh": "{value} 个工作日", "en": "{value} working days"},
+    "unit.money": {"zh": "¥{value}", "en": "¥{value}"},
     # messages
     "msg.no_data": {
         "zh": "还没有已发布的数据仓库（{path}）。请先运行 `make demo` 生成演示数据，或运行 `lodestar sync` 同步真实数据，然后刷新本页。",
@@ -65,6 +95,31 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
     "chart.open_tasks": {"zh": "未完成任务", "en": "Open tasks"},
     "chart.cumulative_resolved": {"zh": "累计完成", "en": "Cumulative resolved"},
 }
+
+
+def _merge(*tables: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    merged: dict[str, dict[str, str]] = {}
+    for table in tables:
+        clash = merged.keys() & table.keys()
+        if clash:
+            raise KeyError(f"translation keys defined twice: {sorted(clash)}")
+        merged.update(table)
+    return merged
+
+
+STRINGS: Final[dict[str, dict[str, str]]] = _merge(
+    _SHARED,
+    alerts.STRINGS,
+    bugs.STRINGS,
+    forecast.STRINGS,
+    gantt.STRINGS,
+    hours.STRINGS,
+    kanban.STRINGS,
+    plan.STRINGS,
+    risks.STRINGS,
+    sql.STRINGS,
+    standup.STRINGS,
+)
 
 
 def current_lang() -> str:

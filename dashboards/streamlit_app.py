@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from dashboards.common import actor_input
 from dashboards.i18n import LANG_NAMES, LANGS, SESSION_KEY, t
 
 
@@ -27,6 +28,15 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/portfolio.py", "page.portfolio", ":material/dashboard:", default=True),
+    PageSpec("app_pages/gantt.py", "page.gantt", ":material/view_timeline:"),
+    PageSpec("app_pages/kanban.py", "page.kanban", ":material/view_kanban:"),
+    PageSpec("app_pages/forecast.py", "page.forecast", ":material/insights:"),
+    PageSpec("app_pages/risks.py", "page.risks", ":material/warning:"),
+    PageSpec("app_pages/plan.py", "page.plan", ":material/edit_calendar:"),
+    PageSpec("app_pages/bugs.py", "page.bugs", ":material/bug_report:"),
+    PageSpec("app_pages/hours.py", "page.hours", ":material/schedule:"),
+    PageSpec("app_pages/standup.py", "page.standup", ":material/groups:"),
+    PageSpec("app_pages/sql.py", "page.sql", ":material/database:"),
 )
 
 
@@ -48,6 +58,7 @@ def main() -> None:
     """Configure the page, draw the shared sidebar, then run the selected page."""
     st.set_page_config(page_title="Lodestar", layout="wide")
     language_switch()
+    actor_input()
     pages = [st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, default=spec.default) for spec in PAGES]
     st.navigation(pages).run()
 

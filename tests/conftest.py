@@ -33,3 +33,26 @@ def demo_config(tmp_path: Path) -> Path:
         '[[sources]]\nkind = "demo"\nname = "demo"\nseed = 7\nas_of = "2026-06-15"\n\n'
         '[[projects]]\nkey = "ERP"\nbudget = 2400000\nhourly_rate = 260\n',
     )
+
+
+@pytest.fixture(scope="session")
+def demo_company_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo company synced and published once per test session (read it, do not edit it)."""
+    from tests.dashboard_app import build_demo
+
+    return build_demo(tmp_path_factory.mktemp("demo-company"))
+
+
+@pytest.fixture
+def demo_app(demo_company_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The dashboard pointed at a private copy of the demo snapshot with an empty edits store."""
+    import streamlit as st
+
+    from tests.dashboard_app import copy_published
+    from warehouse.settings import CONFIG_ENV
+
+    config = copy_published(demo_company_config, tmp_path / "app")
+    monkeypatch.setenv(CONFIG_ENV, str(config))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return load_settings(config)

@@ -24,12 +24,13 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from warehouse.settings import Settings
 
@@ -149,18 +150,32 @@ def _open_published(settings: Settings) -> duckdb.DuckDBPyConnection:
 
 
 @contextlib.contextmanager
-def open_reader(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to the published snapshot; no file access, no config changes."""
+def open_reader(settings: Settings, live_edits: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published snapshot; no file access, no config changes.
+
+    With `live_edits`, each write-back table (risks, plan_tasks, standups, …,
+    audit_log) is shadowed by the current contents of the edits store, so an
+    edit shows at once instead of after the next sync mirrors it. Queries keep
+    their plain table names; `main.<table>` still reaches the mirror.
+    """
     con = _open_published(settings)
     try:
+        if live_edits:
+            for table in (*EDIT_TABLE_KEYS, "audit_log"):
+                con.register(table, edits_as_arrow(con, settings, table))
         yield con
     finally:
         con.close()
 
 
-def read_frame(settings: Settings, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pl.DataFrame:
-    """Run a read-only query against the published warehouse."""
-    with open_reader(settings) as con:
+def read_frame(
+    settings: Settings,
+    sql: str,
+    params: Sequence[Any] | Mapping[str, Any] | None = None,
+    live_edits: bool = False,
+) -> pl.DataFrame:
+    """Run a read-only query against the published warehouse (with live edits overlaid if asked)."""
+    with open_reader(settings, live_edits=live_edits) as con:
         try:
             return pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
         except duckdb.Error as error:
@@ -202,6 +217,88 @@ def _encode(value: Any) -> Any:
     return value
 
 
+class EditChange(NamedTuple):
+    """One row to write to a write-back table: upsert it, or delete the row with its key."""
+
+    table: str
+    row: Mapping[str, Any]
+    action: str = "upsert"
+
+
+def _key_of(change: EditChange) -> tuple[tuple[str, ...], list[Any], str]:
+    if change.table not in EDIT_TABLE_KEYS:
+        raise WarehouseError(
+            f"{change.table!r} is not an editable table (editable: {', '.join(EDIT_TABLE_KEYS)})"
+        )
+    if change.action not in ("upsert", "delete"):
+        raise WarehouseError(f"{change.table}: unknown action {change.action!r} (expected upsert or delete)")
+    keys = EDIT_TABLE_KEYS[change.table]
+    missing = [k for k in keys if change.row.get(k) in (None, "")]
+    if missing:
+        raise WarehouseError(f"{change.table}: missing key field(s) {', '.join(missing)}")
+    return keys, [_encode(change.row[k]) for k in keys], "|".join(str(change.row[k]) for k in keys)
+
+
+def save_edits(settings: Settings, changes: Sequence[EditChange], actor: str) -> list[dict[str, Any] | None]:
+    """Write several rows and their audit entries in ONE transaction: all land or none do.
+
+    A plan edit touches many tasks and links at once; half of it saved would
+    be a plan nobody made. Returns each row as it was before (None if new).
+    """
+    if not actor or not str(actor).strip():
+        raise WarehouseError("an edit needs the name of the person making it")
+    prepared = [(change, *_key_of(change)) for change in changes]
+    befores: list[dict[str, Any] | None] = []
+    edited_at = utc_now().isoformat()
+    with open_edits(settings) as con:
+        con.row_factory = sqlite3.Row
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            for change, keys, key_values, row_key in prepared:
+                table = change.table
+                where = " AND ".join(f'"{k}" = ?' for k in keys)
+                previous = con.execute(f'SELECT * FROM "{table}" WHERE {where}', key_values).fetchone()
+                before = dict(previous) if previous else None
+                if change.action == "delete":
+                    con.execute(f'DELETE FROM "{table}" WHERE {where}', key_values)
+                    after = None
+                else:
+                    encoded = {column: _encode(value) for column, value in change.row.items()}
+                    columns = list(encoded)
+                    placeholders = ", ".join("?" for _ in columns)
+                    column_sql = ", ".join(f'"{c}"' for c in columns)
+                    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in keys)
+                    conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+                    con.execute(
+                        f'INSERT INTO "{table}" ({column_sql}) VALUES ({placeholders}) '
+                        f'ON CONFLICT ({", ".join(keys)}) {conflict}',
+                        [encoded[c] for c in columns],
+                    )
+                    after = dict(con.execute(f'SELECT * FROM "{table}" WHERE {where}', key_values).fetchone())
+                con.execute(
+                    "INSERT INTO audit_log (edited_at, actor, table_name, row_key, action, before, after) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        edited_at,
+                        actor,
+                        table,
+                        row_key,
+                        change.action,
+                        json.dumps(before, ensure_ascii=False) if before else None,
+                        json.dumps(after, ensure_ascii=False) if after else None,
+                    ],
+                )
+                befores.append(before)
+            con.execute("COMMIT")
+        except sqlite3.IntegrityError as error:
+            con.execute("ROLLBACK")
+            raise WarehouseError(f"edit rejected by the store: {error}") from None
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return befores
+
+
 def save_edit(
     settings: Settings,
     table: str,
@@ -209,58 +306,45 @@ def save_edit(
     actor: str,
     action: str = "upsert",
 ) -> dict[str, Any] | None:
-    """Insert or update one row of a write-back table and audit it, in one transaction.
+    """Insert or update (or delete) one row of a write-back table and audit it, in one transaction.
 
     Returns the row as it was before (None for a new row).
     """
-    if table not in EDIT_TABLE_KEYS:
-        raise WarehouseError(f"{table!r} is not an editable table (editable: {', '.join(EDIT_TABLE_KEYS)})")
-    keys = EDIT_TABLE_KEYS[table]
-    missing = [k for k in keys if row.get(k) in (None, "")]
-    if missing:
-        raise WarehouseError(f"{table}: missing key field(s) {', '.join(missing)}")
-    encoded = {column: _encode(value) for column, value in row.items()}
-    row_key = "|".join(str(row[k]) for k in keys)
-    where = " AND ".join(f'"{k}" = ?' for k in keys)
-    key_values = [encoded[k] for k in keys]
+    return save_edits(settings, [EditChange(table, row, action)], actor)[0]
+
+
+def edits_version(settings: Settings) -> int:
+    """The id of the latest audited edit (0 when none): a cache key that changes with every edit."""
+    path = settings.warehouse.edits_path
+    if not path.exists():
+        return 0
     with open_edits(settings) as con:
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            con.row_factory = sqlite3.Row
-            previous = con.execute(f'SELECT * FROM "{table}" WHERE {where}', key_values).fetchone()
-            before = dict(previous) if previous else None
-            if action == "delete":
-                con.execute(f'DELETE FROM "{table}" WHERE {where}', key_values)
-                after = None
-            else:
-                columns = list(encoded)
-                placeholders = ", ".join("?" for _ in columns)
-                column_sql = ", ".join(f'"{c}"' for c in columns)
-                updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in keys)
-                conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
-                con.execute(
-                    f'INSERT INTO "{table}" ({column_sql}) VALUES ({placeholders}) '
-                    f'ON CONFLICT ({", ".join(keys)}) {conflict}',
-                    [encoded[c] for c in columns],
-                )
-                after = dict(con.execute(f'SELECT * FROM "{table}" WHERE {where}', key_values).fetchone())
-            con.execute(
-                "INSERT INTO audit_log (edited_at, actor, table_name, row_key, action, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    utc_now().isoformat(),
-                    actor,
-                    table,
-                    row_key,
-                    action,
-                    json.dumps(before, ensure_ascii=False) if before else None,
-                    json.dumps(after, ensure_ascii=False) if after else None,
-                ],
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-    return before
+        return int(con.execute("SELECT coalesce(max(audit_id), 0) FROM audit_log").fetchall()[0][0])
+
+
+def _to_warehouse_value(value: Any, arrow_type: pa.DataType) -> Any:
+    if value is None:
+        return None
+    if pa.types.is_date32(arrow_type):
+        return date.fromisoformat(str(value)[:10])
+    if pa.types.is_timestamp(arrow_type):
+        return datetime.fromisoformat(str(value))
+    if pa.types.is_list(arrow_type):
+        return json.loads(value) if isinstance(value, str) else list(value)
+    if pa.types.is_boolean(arrow_type):
+        return bool(value)
+    return value
+
+
+def edits_as_arrow(con: duckdb.DuckDBPyConnection, settings: Settings, table: str) -> pa.Table:
+    """One write-back table from the edits store, typed like its warehouse mirror `main.<table>`."""
+    schema = con.sql(f"SELECT * FROM main.{table} LIMIT 0").to_arrow_table().schema
+    rows = edit_rows(settings, table)
+    columns = {}
+    for field in schema:
+        values = [_to_warehouse_value(row.get(field.name), field.type) for row in rows]
+        columns[field.name] = pa.array(values, type=field.type)
+    return pa.table(columns, schema=schema)
 
 
 def edit_rows(settings: Settings, table: str) -> list[dict[str, Any]]:

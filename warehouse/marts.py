@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
-from warehouse.db import EDIT_TABLE_KEYS, edit_rows
-from warehouse.load import TableCounts, rows_to_arrow, upsert
+from warehouse.db import EDIT_TABLE_KEYS, edits_as_arrow
+from warehouse.load import TableCounts, upsert
 from warehouse.settings import ProjectSettings, Settings
 
 TRANSFORMS_DIR = Path(__file__).with_name("transforms")
@@ -72,38 +70,19 @@ def refresh_projects(con: duckdb.DuckDBPyConnection, configured: list[ProjectSet
     return upsert(con, "projects", list(rows.values()))
 
 
-def _to_warehouse_value(value: Any, arrow_type: pa.DataType) -> Any:
-    if value is None:
-        return None
-    if pa.types.is_date32(arrow_type):
-        return date.fromisoformat(str(value)[:10])
-    if pa.types.is_timestamp(arrow_type):
-        return datetime.fromisoformat(str(value))
-    if pa.types.is_list(arrow_type):
-        return json.loads(value) if isinstance(value, str) else list(value)
-    if pa.types.is_boolean(arrow_type):
-        return bool(value)
-    return value
-
-
 def mirror_edits(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
     """Copy the edits store into the warehouse mirrors (the store stays the source of truth)."""
     counts: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
         for table in MIRRORED_TABLES:
-            schema = con.sql(f"SELECT * FROM {table} LIMIT 0").to_arrow_table().schema
-            converted = [
-                {f.name: _to_warehouse_value(row.get(f.name), f.type) for f in schema}
-                for row in edit_rows(settings, table)
-            ]
+            incoming = edits_as_arrow(con, settings, table)
             con.execute(f"DELETE FROM {table}")
-            if converted:
-                incoming = rows_to_arrow(con, table, converted)
+            if incoming.num_rows:
                 con.register("_mirror", incoming)
                 con.execute(f"INSERT INTO {table} SELECT * FROM _mirror")
                 con.unregister("_mirror")
-            counts[table] = len(converted)
+            counts[table] = incoming.num_rows
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -1,0 +1,7 @@
+"""Placeholder until the sql page lands."""
+
+import streamlit as st
+
+from dashboards.i18n import t
+
+st.title(t("page.sql"))

@@ -1,0 +1,1 @@
+"""Per-page translation tables, merged by `dashboards.i18n`."""

@@ -1,0 +1,3 @@
+"""Words of the alerts page; keys start with "alerts."."""
+
+STRINGS: dict[str, dict[str, str]] = {}

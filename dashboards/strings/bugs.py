@@ -1,0 +1,3 @@
+"""Words of the bugs page; keys start with "bugs."."""
+
+STRINGS: dict[str, dict[str, str]] = {}

@@ -1,0 +1,3 @@
+"""Words of the kanban page; keys start with "kanban."."""
+
+STRINGS: dict[str, dict[str, str]] = {}

@@ -1,0 +1,3 @@
+"""Words of the standup page; keys start with "standup."."""
+
+STRINGS: dict[str, dict[str, str]] = {}
