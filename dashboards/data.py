@@ -27,25 +27,55 @@ from warehouse.settings import CONFIG_ENV, Settings, load_settings
 CACHE_TTL_SECONDS: Final = 60
 DEFAULT_TREND_DAYS: Final = 180
 
+# Schedule and cost indices, the forecast and bug counts sit beside the mart
+# so the page makes one round trip; projects the planner has not reached yet
+# simply have NULLs there.
 KPI_SQL: Final = """
+WITH bugs AS (
+    SELECT project_key,
+           count(*) FILTER (WHERE type_category = 'bug')  AS bugs_total,
+           count(*) FILTER (WHERE type_category <> 'bug') AS work_items
+    FROM tasks
+    WHERE NOT is_deleted
+    GROUP BY project_key
+)
 SELECT
-    project_key,
-    coalesce(project_name, project_key) AS project_name,
-    as_of,
-    tasks_total,
-    tasks_done,
-    completion_rate,
-    overdue_tasks,
-    open_bugs,
-    hours_logged_total,
-    hours_this_month,
-    estimate_hours_total,
-    budget,
-    cost_to_date,
-    due_date
-FROM mart_project_kpis
-ORDER BY project_key
+    k.project_key,
+    coalesce(k.project_name, k.project_key) AS project_name,
+    k.as_of,
+    k.tasks_total,
+    k.tasks_done,
+    k.completion_rate,
+    k.overdue_tasks,
+    k.open_bugs,
+    k.hours_logged_total,
+    k.hours_this_month,
+    k.estimate_hours_total,
+    k.budget,
+    k.cost_to_date,
+    k.due_date,
+    CASE WHEN coalesce(k.estimate_hours_total, 0) > 0
+         THEN k.hours_logged_total / k.estimate_hours_total END AS hours_vs_plan,
+    CASE WHEN coalesce(k.budget, 0) > 0 THEN k.cost_to_date / k.budget END AS budget_used,
+    CASE WHEN coalesce(b.work_items, 0) > 0 THEN 100.0 * b.bugs_total / b.work_items END AS defect_density,
+    e.spi,
+    e.cpi,
+    f.finish_p85,
+    f.probability_on_time
+FROM mart_project_kpis AS k
+LEFT JOIN bugs AS b USING (project_key)
+LEFT JOIN earned_value AS e USING (project_key)
+LEFT JOIN project_forecasts AS f USING (project_key)
+ORDER BY k.project_key
 """
+
+# Health thresholds: amber at the first sign of trouble, red when a PM
+# should act this week. Calendar days for the forecast slip.
+SLIP_RED_DAYS: Final = 14
+INDEX_AMBER: Final = 0.95
+INDEX_RED: Final = 0.85
+OVERDUE_SHARE_AMBER: Final = 0.05
+BUDGET_RED: Final = 1.0
 
 # The window ends at the latest day in the mart, not today, so a warehouse
 # that has not synced for a while still shows its last half-year.
@@ -64,17 +94,27 @@ ORDER BY d.project_key, d.day
 
 # Columns of the per-project table, in display order; pages label them via i18n.
 PROJECT_TABLE_COLUMNS: Final[tuple[str, ...]] = (
+    "health",
     "project_key",
     "project_name",
     "tasks_total",
     "completion_rate",
     "overdue_tasks",
+    "spi",
+    "cpi",
+    "hours_vs_plan",
+    "budget_used",
     "hours_this_month",
     "open_bugs",
+    "defect_density",
     "budget",
     "cost_to_date",
     "due_date",
+    "finish_p85",
+    "health_reason",
 )
+
+HEALTH_LIGHTS: Final[dict[str, str]] = {"green": "🟢", "amber": "🟡", "red": "🔴", "unknown": "⚪"}
 
 TREND_MEASURES: Final[tuple[str, ...]] = ("open_tasks", "cumulative_resolved")
 
@@ -192,9 +232,58 @@ def metric_values(totals: PortfolioTotals) -> dict[str, str]:
     }
 
 
-def project_table(kpis: pl.DataFrame) -> pl.DataFrame:
-    """The per-project table: display columns only, in display order."""
-    return kpis.select(PROJECT_TABLE_COLUMNS)
+@dataclass(frozen=True)
+class Health:
+    """A project's light and the reasons for it, as (i18n key, placeholders) pairs the page translates."""
+
+    light: str
+    reasons: tuple[tuple[str, dict[str, object]], ...]
+
+
+def project_health(row: dict) -> Health:
+    """Traffic light from forecast slip, SPI, CPI, budget burn and overdue share, with every reason.
+
+    The light is the worst signal, so one bad number is never averaged away
+    by good ones; green only when there is evidence (a forecast or EV), else
+    the light stays unknown rather than reassuring.
+    """
+    reasons: list[tuple[str, str, dict[str, object]]] = []
+    due, p85 = row.get("due_date"), row.get("finish_p85")
+    if due is not None and p85 is not None and p85 > due:
+        slip = (p85 - due).days
+        level = "red" if slip > SLIP_RED_DAYS else "amber"
+        reasons.append((level, "health.slip", {"p85": p85.isoformat(), "due": due.isoformat(), "days": slip}))
+    for index in ("spi", "cpi"):
+        value = row.get(index)
+        if value is not None and value < INDEX_AMBER:
+            level = "red" if value < INDEX_RED else "amber"
+            reasons.append((level, f"health.{index}", {"value": f"{value:.2f}", "threshold": f"{INDEX_AMBER:.2f}"}))
+    used = row.get("budget_used")
+    if used is not None and used > BUDGET_RED:
+        reasons.append(("red", "health.budget", {"used": f"{used:.0%}"}))
+    total, overdue = row.get("tasks_total") or 0, row.get("overdue_tasks") or 0
+    if total and overdue / total > OVERDUE_SHARE_AMBER:
+        reasons.append(("amber", "health.overdue", {"count": overdue, "share": f"{overdue / total:.0%}"}))
+    if reasons:
+        light = "red" if any(level == "red" for level, _, _ in reasons) else "amber"
+        return Health(light, tuple((key, fmt) for _, key, fmt in reasons))
+    evidence = any(row.get(name) is not None for name in ("finish_p85", "spi", "cpi"))
+    return Health("green" if evidence else "unknown", (("health.ok" if evidence else "health.no_evidence", {}),))
+
+
+def project_table(kpis: pl.DataFrame, translate) -> pl.DataFrame:
+    """The per-project table in display order, with its health light and the translated reasons.
+
+    `translate(key, **placeholders)` renders a reason in the reader's language.
+    """
+    lights, texts = [], []
+    for row in kpis.iter_rows(named=True):
+        health = project_health(row)
+        lights.append(f"{HEALTH_LIGHTS[health.light]} {translate('health.' + health.light)}")
+        texts.append("; ".join(translate(key, **fmt) for key, fmt in health.reasons))
+    return kpis.with_columns(
+        pl.Series("health", lights, dtype=pl.String), pl.Series("health_reason", texts, dtype=pl.String)
+    ).select(PROJECT_TABLE_COLUMNS)
 
 
 def trend_long(trend: pl.DataFrame, measure_labels: dict[str, str]) -> pl.DataFrame:

@@ -220,3 +220,48 @@ def test_a_new_publish_shows_on_the_next_rerun(published_settings: Settings) -> 
     assert not at.exception
     assert at.metric[0].value == "1"
     assert at.dataframe[0].value["project_key"].tolist() == ["ERP"]
+
+
+# ------------------------------------------------------------------ health light
+
+
+def test_health_is_the_worst_signal_with_every_reason() -> None:
+    due = date(2027, 2, 1)
+    row = {"due_date": due, "finish_p85": due + timedelta(days=30), "spi": 0.9, "cpi": 1.1,
+           "budget_used": 0.5, "tasks_total": 100, "overdue_tasks": 2}
+    health = data.project_health(row)
+    assert health.light == "red"
+    assert [key for key, _ in health.reasons] == ["health.slip", "health.spi"]
+    assert health.reasons[0][1]["days"] == 30
+
+    mild = data.project_health({**row, "finish_p85": due + timedelta(days=3), "spi": 0.97})
+    assert mild.light == "amber" and [k for k, _ in mild.reasons] == ["health.slip"]
+
+    fine = data.project_health({**row, "finish_p85": due, "spi": 1.0})
+    assert fine.light == "green" and fine.reasons == (("health.ok", {}),)
+
+    assert data.project_health({"tasks_total": 10, "overdue_tasks": 0}).light == "unknown"
+    assert data.project_health({**row, "finish_p85": None, "spi": None, "budget_used": 1.2}).light == "red"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_portfolio_on_the_demo_shows_indices_forecast_and_reasons(demo_app: Settings, lang: str) -> None:
+    from tests.dashboard_app import run_page
+
+    at = run_page("app_pages/portfolio.py", lang)
+    table = at.dataframe[0].value.set_index("project_key")
+    with duckdb.connect(str(demo_app.warehouse.published_path), read_only=True) as con:
+        expected = con.sql(
+            "SELECT e.project_key, e.spi, e.cpi, f.finish_p85, f.due_date FROM earned_value e "
+            "JOIN project_forecasts f USING (project_key)"
+        ).fetchall()
+    assert expected
+    for key, spi, cpi, p85, due in expected:
+        for column, value in (("spi", spi), ("cpi", cpi)):
+            shown = table.loc[key, column]
+            assert (value is None and shown != shown) or shown == pytest.approx(value)
+        reason = table.loc[key, "health_reason"]
+        if p85 > due:
+            assert str((p85 - due).days) in reason and p85.isoformat() in reason
+    lights = set(table["health"])
+    assert lights <= {f"{data.HEALTH_LIGHTS[k]} {t('health.' + k, lang)}" for k in data.HEALTH_LIGHTS}

@@ -20,6 +20,14 @@ def _project_columns() -> dict[str, object]:
     """Translated headers (units h and ¥ live there) and number formats for the project table."""
     cc = st.column_config
     return {
+        "health": cc.TextColumn(t("col.health")),
+        "health_reason": cc.TextColumn(t("col.health_reason"), width="large"),
+        "spi": cc.NumberColumn(t("col.spi"), format="%.2f"),
+        "cpi": cc.NumberColumn(t("col.cpi"), format="%.2f"),
+        "hours_vs_plan": cc.NumberColumn(t("col.hours_vs_plan"), format="percent"),
+        "budget_used": cc.ProgressColumn(t("col.budget_used"), format="percent", min_value=0.0, max_value=1.0),
+        "defect_density": cc.NumberColumn(t("col.defect_density"), format="%.1f"),
+        "finish_p85": cc.DateColumn(t("col.finish_p85")),
         "project_key": cc.TextColumn(t("col.project_key")),
         "project_name": cc.TextColumn(t("col.project")),
         "tasks_total": cc.NumberColumn(t("col.tasks"), format="%,d"),
@@ -85,7 +93,7 @@ def render() -> None:
         column.metric(t(label_key), value)
 
     st.subheader(t("portfolio.projects_header"))
-    st.dataframe(data.project_table(kpis), column_config=_project_columns(), hide_index=True)
+    st.dataframe(data.project_table(kpis, t), column_config=_project_columns(), hide_index=True)
 
     st.subheader(t("portfolio.trend_header"))
     if trend.is_empty():
