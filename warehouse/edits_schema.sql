@@ -31,3 +31,19 @@ CREATE TABLE IF NOT EXISTS audit_log (
     audit_id INTEGER PRIMARY KEY AUTOINCREMENT, edited_at TEXT NOT NULL, actor TEXT NOT NULL, table_name TEXT NOT NULL,
     row_key TEXT NOT NULL, action TEXT NOT NULL, before TEXT, after TEXT
 );
+-- Alerts: written by the alert evaluation, acknowledged/resolved/muted from the dashboard.
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id TEXT PRIMARY KEY, rule TEXT NOT NULL, project_key TEXT, task_id TEXT, severity TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('new', 'acknowledged', 'resolved', 'muted')),
+    score REAL, facts TEXT, owner_id TEXT, recipients TEXT, first_raised_at TEXT NOT NULL, last_seen_at TEXT,
+    notified_at TEXT, notified_score REAL, notified_severity TEXT, escalated_at TEXT,
+    acknowledged_at TEXT, acknowledged_by TEXT, resolved_at TEXT, resolved_by TEXT, updated_at TEXT
+);
+CREATE TABLE IF NOT EXISTS alert_mutes (
+    rule TEXT NOT NULL, task_id TEXT NOT NULL, project_key TEXT, muted_by TEXT, muted_at TEXT,
+    PRIMARY KEY (rule, task_id)
+);
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+    delivery_id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL, kind TEXT NOT NULL, project_key TEXT,
+    alert_ids TEXT, ok INTEGER NOT NULL, attempts INTEGER, status TEXT, error TEXT, sent_at TEXT NOT NULL
+);

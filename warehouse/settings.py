@@ -136,12 +136,99 @@ class PersonMapping(_Strict):
     accounts: list[str] = Field(min_length=1, description='identity ids, "<source>:<account>"')
 
 
+Severity = Literal["info", "warning", "critical"]
+SEVERITY_ORDER: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+AlertRuleName = Literal[
+    "overdue", "due_soon", "baseline_slip", "critical_late", "delay_risk", "cycle_time",
+    "blocked", "budget_burn", "risk_overdue", "sync_health",
+]
+
+
+class AlertChannel(_Strict):
+    """Where alerts go. URLs and secrets are named by environment variable, never written here."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    kind: Literal["slack", "dingtalk", "feishu", "email", "webhook"]
+    url_env: str | None = Field(default=None, description="environment variable holding the webhook URL")
+    secret_env: str | None = Field(default=None, description="environment variable holding the signing secret")
+    projects: list[str] = Field(default_factory=lambda: ["*"], description='project keys, "*" for all')
+    min_severity: Severity = "warning"
+    language: Literal["zh", "en"] = "zh"
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    sender: str | None = Field(default=None, alias="from")
+    to: list[str] = Field(default_factory=list)
+    user_env: str | None = None
+    password_env: str | None = None
+    starttls: bool = True
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    retries: int = Field(default=3, ge=0, le=10, description="retries after the first attempt, with backoff")
+
+    @field_validator("to")
+    @classmethod
+    def _addresses(cls, to: list[str]) -> list[str]:
+        bad = [address for address in to if "@" not in address]
+        if bad:
+            raise ValueError(f"not e-mail addresses: {', '.join(bad)}")
+        return to
+
+    def model_post_init(self, context: object) -> None:
+        if self.kind == "email":
+            missing = [name for name, value in (("smtp_host", self.smtp_host), ("from", self.sender),
+                                                ("to", self.to)) if not value]
+            if missing:
+                raise ValueError(f"email channel {self.name!r} needs {', '.join(missing)}")
+        elif not self.url_env:
+            raise ValueError(f"{self.kind} channel {self.name!r} needs url_env (the variable holding its URL)")
+
+    def covers(self, project_key: str | None, severity: str) -> bool:
+        """Routing: this channel takes alerts of this project at or above its minimum severity."""
+        in_scope = "*" in self.projects or (project_key is not None and project_key in self.projects)
+        return in_scope and SEVERITY_ORDER[severity] >= SEVERITY_ORDER[self.min_severity]
+
+
+class AlertRuleSettings(_Strict):
+    """Overrides for one rule; later entries win for the projects they name."""
+
+    rule: AlertRuleName
+    projects: list[str] = Field(default_factory=lambda: ["*"])
+    enabled: bool | None = None
+    severity: Severity | None = None
+    threshold: float | None = Field(default=None, description="probability, ratio or score, by rule")
+    days: float | None = Field(default=None, ge=0, description="working days or days, by rule")
+    recipients: list[str] | None = None
+
+
+class AlertSettings(_Strict):
+    channels: list[AlertChannel] = Field(default_factory=list)
+    rules: list[AlertRuleSettings] = Field(default_factory=list)
+    quiet_hours: str | None = Field(
+        default=None, pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$",
+        description="HH:MM-HH:MM in the calendar time zone; only critical alerts are sent then",
+    )
+    escalate_after_hours: float = Field(default=24.0, gt=0)
+    dashboard_url: str = "http://localhost:8501"
+    digest_hour: int = Field(default=9, ge=0, le=23, description="local hour of the daily digest")
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_channel_names(cls, channels: list[AlertChannel]) -> list[AlertChannel]:
+        names = [c.name for c in channels]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate channel names: {', '.join(duplicates)}")
+        return channels
+
+
 class Settings(_Strict):
     warehouse: WarehouseSettings = WarehouseSettings()
     calendar: CalendarSettings = CalendarSettings()
     sources: list[Source] = Field(default_factory=list)
     projects: list[ProjectSettings] = Field(default_factory=list)
     people: list[PersonMapping] = Field(default_factory=list)
+    alerts: AlertSettings = AlertSettings()
     config_path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("sources")
