@@ -36,7 +36,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic"]
 # URL path of each page (Streamlit derives it from the file name; "" is the default page).
-PAGE_PATHS = ("", "gantt", "kanban", "forecast", "risks", "plan", "bugs", "hours", "standup", "sql")
+PAGE_PATHS = ("", "gantt", "kanban", "forecast", "risks", "plan", "bugs", "hours", "standup", "sql", "alerts")
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 ERROR_SELECTORS = ("[data-testid='stException']", "[data-testid='stAlertContentError']")
 

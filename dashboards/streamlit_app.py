@@ -37,6 +37,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/hours.py", "page.hours", ":material/schedule:"),
     PageSpec("app_pages/standup.py", "page.standup", ":material/groups:"),
     PageSpec("app_pages/sql.py", "page.sql", ":material/database:"),
+    PageSpec("app_pages/alerts.py", "page.alerts", ":material/notifications:"),
 )
 
 

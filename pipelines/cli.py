@@ -272,6 +272,54 @@ def cmd_query(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_alerts_run(args: argparse.Namespace) -> int:
+    """Evaluate every alert rule on the published warehouse, deliver what is news, report per channel."""
+    from pipelines.alerts.engine import format_report, run_alerts, run_digest
+    from warehouse.db import WarehouseError
+
+    settings = load_settings(args.config)
+    try:
+        if getattr(args, "digest", False):
+            report = run_digest(settings, force=args.force)
+        else:
+            report = run_alerts(settings)
+    except WarehouseError as error:
+        print(f"lodestar alerts: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(format_report(report))
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def cmd_alerts_list(args: argparse.Namespace) -> int:
+    """Current alerts from the store, in the chosen language."""
+    import polars as pl
+
+    from models.alerts.text import describe
+    from warehouse.alert_store import list_alerts
+    from warehouse.db import WarehouseError
+
+    settings = load_settings(args.config)
+    try:
+        alerts = list_alerts(settings, args.state or ["new", "acknowledged", "muted"])
+    except WarehouseError as error:
+        print(f"lodestar alerts list: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    rows = []
+    for alert in alerts:
+        text = describe(alert["rule"], alert["facts"], args.lang, alert["project_key"])
+        rows.append({
+            "alert_id": alert["alert_id"], "severity": alert["severity"], "state": alert["state"],
+            "project_key": alert["project_key"], "rule": alert["rule"], "title": text.title,
+            "why": "; ".join(text.reasons), "impact": text.impact, "owner_id": alert["owner_id"],
+            "first_raised_at": alert["first_raised_at"], "notified_at": alert["notified_at"],
+        })
+    columns = ["alert_id", "severity", "state", "project_key", "rule", "title", "why", "impact", "owner_id",
+               "first_raised_at", "notified_at"]
+    frame = pl.DataFrame(rows, schema={c: pl.String for c in columns}) if not rows else pl.DataFrame(rows)
+    _print_frame(frame, args.format)
+    return EXIT_OK
+
+
 def _print_frame(frame, output_format: str) -> None:
     if output_format == "csv":
         text = frame.write_csv()
@@ -350,6 +398,24 @@ def build_parser() -> argparse.ArgumentParser:
     delay.add_argument("--json", action="store_true")
     delay.add_argument("--predictions-out", help="CSV of issuekey,y_true,probability per test item")
     delay.set_defaults(handler=cmd_eval_delay)
+
+    alerts = commands.add_parser("alerts", help="predictive delay alerts")
+    alert_commands = alerts.add_subparsers(dest="alerts_command", required=True)
+    alerts_run = alert_commands.add_parser(
+        "run", help="evaluate every rule, deliver new or worse alerts; exits 1 if a delivery failed")
+    alerts_run.add_argument("--config")
+    alerts_run.set_defaults(handler=cmd_alerts_run)
+    digest = alert_commands.add_parser("digest", help="send each project's open alerts as one digest")
+    digest.add_argument("--config")
+    digest.add_argument("--force", action="store_true", help="send even on a non-working day")
+    digest.set_defaults(handler=cmd_alerts_run, digest=True)
+    alerts_list = alert_commands.add_parser("list", help="show current alerts")
+    alerts_list.add_argument("--config")
+    alerts_list.add_argument("--state", action="append", choices=["new", "acknowledged", "resolved", "muted"],
+                             help="only these states (repeatable; default: all but resolved)")
+    alerts_list.add_argument("--lang", choices=["zh", "en"], default="zh")
+    alerts_list.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    alerts_list.set_defaults(handler=cmd_alerts_list)
 
     query = commands.add_parser("query", help="read-only SQL against the published warehouse")
     query.add_argument("sql")

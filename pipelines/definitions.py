@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.alerts.assets import build_alert_definitions
 from pipelines.checks import build_source_checks
 from pipelines.resources import WarehouseResource
 from pipelines.schedules import build_jobs_and_schedules
@@ -28,11 +29,15 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     jobs, schedules = build_jobs_and_schedules(
         [raw_asset_name(s.name) for s in enabled], settings.calendar.timezone
     )
+    alert_assets, alert_jobs, alert_sensors, alert_schedules = build_alert_definitions(
+        jobs[:2], settings.calendar.timezone, settings.alerts.digest_hour, settings.calendar.country
+    )
     return dg.Definitions(
-        assets=[*source_assets, *build_warehouse_assets(canonical_assets)],
+        assets=[*source_assets, *build_warehouse_assets(canonical_assets), *alert_assets],
         asset_checks=checks,
-        jobs=jobs,
-        schedules=schedules,
+        jobs=[*jobs, *alert_jobs],
+        schedules=[*schedules, *alert_schedules],
+        sensors=alert_sensors,
         resources=resources,
         executor=dg.in_process_executor,
     )

@@ -10,6 +10,7 @@ SYNC_JOB = "lodestar_sync"
 FULL_SYNC_JOB = "lodestar_full_reconcile"
 RETRAIN_JOB = "lodestar_weekly_retrain"
 MODELS_ASSET = "prediction_models"
+ALERT_ASSET = "alert_evaluation"
 
 
 def full_run_config(raw_asset_names: Sequence[str]) -> dict:
@@ -18,7 +19,8 @@ def full_run_config(raw_asset_names: Sequence[str]) -> dict:
 
 def build_jobs_and_schedules(raw_asset_names: Sequence[str], timezone: str):
     # Scoring runs after every sync; training only weekly (and on the first sync, when no model exists).
-    selection = dg.AssetSelection.all() - dg.AssetSelection.assets(MODELS_ASSET)
+    # Alerts run in their own job, started by a sensor when a sync succeeds.
+    selection = dg.AssetSelection.all() - dg.AssetSelection.assets(MODELS_ASSET, ALERT_ASSET)
     sync_job = dg.define_asset_job(
         SYNC_JOB, selection=selection, description="Incremental sync of every source, then marts and publish."
     )
