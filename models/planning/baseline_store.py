@@ -7,20 +7,26 @@ import uuid
 from dataclasses import replace
 from datetime import date, datetime, timezone
 
+from models.planning.model import Plan
+
 from models.planning.baselines import baseline_record, baseline_rows, take_baseline
 from models.planning.calendar import WorkCalendar
 from models.planning.cpm import schedule
 from models.planning.warehouse_plan import load_plans
-from warehouse.db import WarehouseError, open_reader, save_baseline
+from warehouse.db import WarehouseError, open_reader, save_baseline, utc_now
 from warehouse.settings import Settings
 
 
 def save_project_baseline(settings: Settings, project_key: str, name: str, actor: str,
                           status_date: date | None = None) -> tuple[str, int]:
-    """Baseline = planned dates where the plan has them, else the dates CPM schedules today."""
+    """Baseline = planned dates where the plan has them, else the dates CPM schedules today.
+
+    Read with people's unsynced edits, so a baseline saved right after an
+    edit includes it.
+    """
     calendar = WorkCalendar(settings.calendar.country)
     status_date = status_date or datetime.now(timezone.utc).date()
-    with open_reader(settings) as con:
+    with open_reader(settings, live_edits=True) as con:
         plans = load_plans(con, status_date, calendar.workdays_between, [project_key])
     if project_key not in plans:
         raise WarehouseError(f"no tasks for project {project_key!r} in the published warehouse")
@@ -32,7 +38,12 @@ def save_project_baseline(settings: Settings, project_key: str, name: str, actor
                 finish=t.finish or scheduled.get(t.task_id, (None, None))[1])
         for t in plan.tasks
     ])
-    baseline = take_baseline(plan, name)
+    return save_plan_baseline(settings, project_key, plan, name, actor)
+
+
+def save_plan_baseline(settings: Settings, project_key: str, plan: Plan, name: str, actor: str) -> tuple[str, int]:
+    """Store `plan`'s planned dates as baseline `name` in one audited transaction; returns (id, task rows)."""
+    baseline = take_baseline(plan, name, taken_at=utc_now())
     slug = re.sub(r"[^0-9A-Za-z_-]+", "-", name).strip("-").lower() or "baseline"
     baseline_id = f"{project_key}:{slug}:{uuid.uuid4().hex[:8]}"
     record = baseline_record(baseline, baseline_id, actor)
