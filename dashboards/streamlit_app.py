@@ -41,6 +41,33 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 
+def _keep_widget_values_across_languages() -> None:
+    """Re-assert every keyed widget's value when the language changes.
+
+    A select box reports its choice as the label on screen. Switching
+    language changes the labels, so without this the next run would read a
+    stale Chinese label as the English widget's value. At callback time the
+    values still decode with the previous run's labels; writing them back
+    through session state makes Streamlit send them to the browser with the
+    new labels. Booleans (checkboxes, buttons, download buttons), editor
+    deltas (dicts) and empty values carry no label and are left alone;
+    buttons may not be assigned at all.
+    """
+    for key in list(st.session_state.keys()):
+        if key == SESSION_KEY:
+            continue
+        try:
+            value = st.session_state[key]
+        except KeyError:
+            continue
+        if value is None or isinstance(value, (bool, dict)):
+            continue
+        try:
+            st.session_state[key] = value
+        except st.errors.StreamlitAPIException:
+            pass
+
+
 def language_switch() -> None:
     """Sidebar 中文 / English switch; its widget key stores the choice in st.session_state["lang"].
 
@@ -52,6 +79,7 @@ def language_switch() -> None:
         format_func=LANG_NAMES.__getitem__,
         key=SESSION_KEY,
         horizontal=True,
+        on_change=_keep_widget_values_across_languages,
     )
 
 
