@@ -117,6 +117,8 @@ PROJECT_TABLE_COLUMNS: Final[tuple[str, ...]] = (
 HEALTH_LIGHTS: Final[dict[str, str]] = {"green": "🟢", "amber": "🟡", "red": "🔴", "unknown": "⚪"}
 
 TREND_MEASURES: Final[tuple[str, ...]] = ("open_tasks", "cumulative_resolved")
+# More lines than this are unreadable and slow to draw; the rest are named in a caption.
+TREND_MAX_PROJECTS: Final = 12
 
 
 # ------------------------------------------------------------------ settings
@@ -284,6 +286,12 @@ def project_table(kpis: pl.DataFrame, translate) -> pl.DataFrame:
     return kpis.with_columns(
         pl.Series("health", lights, dtype=pl.String), pl.Series("health_reason", texts, dtype=pl.String)
     ).select(PROJECT_TABLE_COLUMNS)
+
+
+def busiest_projects(kpis: pl.DataFrame, limit: int = TREND_MAX_PROJECTS) -> list[str]:
+    """The projects with the most open work, for a trend chart that stays legible with hundreds of projects."""
+    open_work = kpis.with_columns((pl.col("tasks_total") - pl.col("tasks_done")).alias("open_work"))
+    return open_work.sort(["open_work", "project_key"], descending=[True, False]).head(limit)["project_key"].to_list()
 
 
 def trend_long(trend: pl.DataFrame, measure_labels: dict[str, str]) -> pl.DataFrame:

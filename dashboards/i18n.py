@@ -68,6 +68,10 @@ _SHARED: Final[dict[str, dict[str, str]]] = {
     "portfolio.title": {"zh": "项目组合总览", "en": "Portfolio overview"},
     "portfolio.projects_header": {"zh": "各项目情况", "en": "Projects"},
     "portfolio.trend_header": {"zh": "趋势", "en": "Trend"},
+    "portfolio.trend_capped": {
+        "zh": "共 {total} 个项目，图中显示未完成任务最多的 {shown} 个；完整数据见上表或 SQL 查询页。",
+        "en": "Showing the {shown} projects with the most open work of {total}; the table above and the SQL page have all.",
+    },
     # KPI metrics
     "kpi.projects": {"zh": "项目数", "en": "Projects"},
     "kpi.tasks": {"zh": "任务数", "en": "Tasks"},

@@ -265,3 +265,11 @@ def test_portfolio_on_the_demo_shows_indices_forecast_and_reasons(demo_app: Sett
             assert str((p85 - due).days) in reason and p85.isoformat() in reason
     lights = set(table["health"])
     assert lights <= {f"{data.HEALTH_LIGHTS[k]} {t('health.' + k, lang)}" for k in data.HEALTH_LIGHTS}
+
+
+def test_trend_chart_keeps_the_busiest_projects() -> None:
+    kpis = pl.DataFrame({"project_key": [f"P{i:02d}" for i in range(20)],
+                         "tasks_total": [100] * 20, "tasks_done": list(range(20))})
+    busiest = data.busiest_projects(kpis, limit=3)
+    assert busiest == ["P00", "P01", "P02"]
+    assert data.busiest_projects(kpis.head(2)) == ["P00", "P01"]

@@ -98,8 +98,12 @@ def render() -> None:
     st.subheader(t("portfolio.trend_header"))
     if trend.is_empty():
         st.info(t("msg.no_trend"))
-    else:
-        st.altair_chart(_trend_chart(trend), width="stretch")
+        return
+    shown = data.busiest_projects(kpis)
+    if len(shown) < kpis.height:
+        st.caption(t("portfolio.trend_capped", shown=len(shown), total=kpis.height))
+        trend = trend.filter(pl.col("project_key").is_in(shown))
+    st.altair_chart(_trend_chart(trend), width="stretch")
 
 
 render()
