@@ -113,13 +113,10 @@ class EvaluationContext:
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> list[dict[str, Any]]:
-    cursor = con.cursor()
-    try:
-        result = cursor.execute(sql, params or [])
-        columns = [d[0] for d in result.description]
-        return [dict(zip(columns, row)) for row in result.fetchall()]
-    finally:
-        cursor.close()
+    """All rows at once on `con` itself: a cursor would be a new connection without the live-edit views."""
+    result = con.execute(sql, params or [])
+    columns = [d[0] for d in result.description]
+    return [dict(zip(columns, row)) for row in result.fetchall()]
 
 
 OPEN_TASKS = """
