@@ -211,7 +211,7 @@ def _critical_late(ctx: EvaluationContext, config_of) -> Iterable[Finding]:
         if late <= (config.days or 0):
             continue
         yield Finding("critical_late", row["project_key"], row["task_id"], config.severity, late,
-                      {**_task_facts(row), "late_workdays": late,
+                      {**_task_facts(row), "late_workdays": int(late) if late.is_integer() else round(late, 1),
                        "early_finish": _iso(row["early_finish"]), "late_finish": _iso(row["late_finish"]),
                        "project_p85": _iso(row["finish_p85"]), "project_due": _iso(row["project_due"])},
                       row["owner_id"], config.recipients)
