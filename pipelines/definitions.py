@@ -29,9 +29,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     jobs, schedules = build_jobs_and_schedules(
         [raw_asset_name(s.name) for s in enabled], settings.calendar.timezone
     )
-    alert_assets, alert_jobs, alert_sensors, alert_schedules = build_alert_definitions(
-        jobs[:2], settings.calendar.timezone, settings.alerts.digest_hour, settings.calendar.country
-    )
+    alert_assets, alert_jobs, alert_sensors, alert_schedules = build_alert_definitions(jobs[:2])
     return dg.Definitions(
         assets=[*source_assets, *build_warehouse_assets(canonical_assets), *alert_assets],
         asset_checks=checks,

@@ -12,7 +12,7 @@ import contextlib
 import io
 import json
 import shutil
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
@@ -20,13 +20,14 @@ import pytest
 
 from dashboards.i18n import t
 from pipelines.alerts.assets import ALERT_ASSET, DELIVERY_CHECK, alert_evaluation, build_alert_definitions
+from pipelines.alerts.engine import run_digest
 from pipelines.cli import main as lodestar
 from pipelines.resources import WarehouseResource
 from tests.dashboard_app import run_page
 from tests.fakes.alert_receivers import alert_receivers, make_test_certificate, smtp_server
 from warehouse.alert_store import list_alerts, list_deliveries
 from warehouse.db import edit_rows
-from warehouse.settings import CONFIG_ENV, Settings, load_settings
+from warehouse.settings import CONFIG_ENV, ProjectSettings, load_settings
 
 CHANNELS = """
 [alerts]
@@ -172,7 +173,7 @@ def test_sync_then_alerts_reach_every_receiver_signed_and_once(alert_setup) -> N
 
 def test_a_receiver_that_keeps_failing_is_loud(alert_setup, monkeypatch: pytest.MonkeyPatch) -> None:
     settings, receivers, smtp = alert_setup
-    monkeypatch.setattr("pipelines.alerts.channels.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("pipelines.alerts.channels.backoff_pause", lambda seconds: None)
     receivers.fail_next(4, "500", route="feishu")  # the first try and all three retries
     code, output = _run("alerts", "run", "--config", str(settings.config_path))
     assert code == 1 and "FAILED erp-feishu" in output
@@ -193,7 +194,7 @@ def test_a_receiver_that_keeps_failing_is_loud(alert_setup, monkeypatch: pytest.
 
 def test_dagster_asset_check_fails_when_a_delivery_fails(alert_setup, monkeypatch: pytest.MonkeyPatch) -> None:
     settings, receivers, _ = alert_setup
-    monkeypatch.setattr("pipelines.alerts.channels.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("pipelines.alerts.channels.backoff_pause", lambda seconds: None)
     receivers.fail_next(50, "500", route="slack")
     result = dg.materialize([alert_evaluation], resources={"warehouse": WarehouseResource.from_settings(settings)},
                             raise_on_error=False)
@@ -223,23 +224,38 @@ def test_alerts_page_acknowledge_round_trip(alert_setup) -> None:
     assert any(t("alerts.act.done", "en", alert="") in s.value for s in at.success)
 
 
-def test_sensor_requests_an_alert_run_after_a_sync_and_digest_skips_holidays(empty_settings: Settings) -> None:
+def test_sensor_requests_an_alert_run_after_a_sync() -> None:
     sync_job = dg.define_asset_job("lodestar_sync", selection=dg.AssetSelection.all())
-    _, jobs, [sensor], [schedule] = build_alert_definitions([sync_job], "Asia/Shanghai", 9, "CN")
-    instance = dg.DagsterInstance.ephemeral()
+    _, jobs, [sensor], [schedule] = build_alert_definitions([sync_job])
     context = dg.build_run_status_sensor_context(
-        sensor_name=sensor.name, dagster_instance=instance,
+        sensor_name=sensor.name, dagster_instance=dg.DagsterInstance.ephemeral(),
         dagster_run=dg.DagsterRun(job_name="lodestar_sync", run_id="abc123"),
         dagster_event=dg.DagsterEvent(event_type_value="PIPELINE_SUCCESS", job_name="lodestar_sync"),
     )
     request = sensor(context)
     assert isinstance(request, dg.RunRequest) and request.run_key == "after-abc123"
     assert {job.name for job in jobs} == {"lodestar_alerts", "lodestar_alert_digest"}
+    assert schedule.cron_schedule == "0 * * * *"
 
-    def evaluate(day: date):
-        moment = datetime(day.year, day.month, day.day, 9, 0)
-        return schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=moment))
 
-    national_day = evaluate(date(2026, 10, 1))
-    assert national_day.skip_message and "not a working day" in national_day.skip_message
-    assert evaluate(date(2026, 11, 26)).run_requests[0].run_key == "digest-2026-11-26"
+def test_digest_goes_out_at_the_digest_hour_of_each_projects_working_day(alert_setup) -> None:
+    settings, receivers, smtp = alert_setup
+    assert _run("alerts", "run", "--config", str(settings.config_path))[0] == 0
+    settings.projects.append(ProjectSettings(key="ERP", timezone="Europe/Berlin"))
+    sent = len(receivers.requests("dingtalk"))
+
+    def digest(utc: datetime) -> set[str]:
+        report = run_digest(settings, now=utc)
+        assert not report.failed
+        return {d["project_key"] for d in list_deliveries(settings)[:len(report.deliveries)]
+                if d["channel"] == "team-dingtalk"} if report.deliveries else set()
+
+    others = {a["project_key"] for a in list_alerts(settings, ["new"]) if a["project_key"] != "ERP"
+              and a["severity"] != "info"}
+    assert digest(datetime(2026, 11, 26, 1, 0)) == others          # 09:00 in Shanghai, a Thursday
+    assert digest(datetime(2026, 11, 26, 8, 0)) == {"ERP"}         # 09:00 in Berlin
+    assert digest(datetime(2026, 11, 26, 2, 0)) == set()           # 10:00 in Shanghai
+    assert digest(datetime(2026, 10, 1, 1, 0)) == set()            # National Day: no digest in China
+    assert digest(datetime(2026, 10, 10, 1, 0)) == others          # Saturday made a working day (调休)
+    assert len(receivers.requests("dingtalk")) > sent
+    assert all(r.accepted for r in receivers.requests("dingtalk"))

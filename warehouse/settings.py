@@ -123,6 +123,9 @@ class ProjectSettings(_Strict):
     hourly_rate: float | None = Field(default=None, ge=0)
     start_date: str | None = None
     due_date: str | None = None
+    timezone: str | None = Field(
+        default=None, description="IANA zone of the team, for the alert digest; default [calendar] timezone"
+    )
     source_projects: list[str] = Field(
         default_factory=list,
         description='project keys in the tools that belong to this project, e.g. a GitLab path "acme/mobile-app"',

@@ -61,19 +61,17 @@ def alert_evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     )
 
 
-@dg.op(description="Each project's open alerts as one message per channel.")
+@dg.op(description="Open alerts of every project whose digest hour it is, one message per project and channel.")
 def send_alert_digest(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
-    report = run_digest(warehouse.settings(), force=True)
+    report = run_digest(warehouse.settings())
     failures = [f"{d.channel}: {d.error}" for d in report.deliveries if not d.ok]
     context.log.info(f"digest: {len(report.deliveries)} deliveries, {len(failures)} failed")
     if failures:
         raise dg.Failure(description="alert digest delivery failed", metadata={"failures": "\n".join(failures)})
 
 
-def build_alert_definitions(monitored_jobs, timezone: str, digest_hour: int, country: str | None):
-    """The alert asset and job, the after-sync sensor and the working-day digest schedule."""
-    from models.planning.calendar import WorkCalendar
-
+def build_alert_definitions(monitored_jobs):
+    """The alert asset and job, the after-sync sensor and the hourly digest schedule."""
     alerts_job = dg.define_asset_job(
         ALERT_JOB, selection=dg.AssetSelection.assets(ALERT_ASSET),
         description="Evaluate alert rules and deliver new or worse alerts.",
@@ -94,19 +92,14 @@ def build_alert_definitions(monitored_jobs, timezone: str, digest_hour: int, cou
     def alerts_after_sync(context: dg.RunStatusSensorContext):
         return dg.RunRequest(run_key=f"after-{context.dagster_run.run_id}")
 
-    calendar = WorkCalendar(country or None)
-
-    @dg.schedule(
+    # Hourly, because projects live in different time zones: each run sends the
+    # digests of the projects where it is now the digest hour of a working day.
+    daily_alert_digest = dg.ScheduleDefinition(
         name="daily_alert_digest",
         job=digest_job,
-        cron_schedule=f"0 {digest_hour} * * *",
-        execution_timezone=timezone,
-        description="Each project's open alerts at the start of every working day (holidays and 调休 respected).",
+        cron_schedule="0 * * * *",
+        execution_timezone="UTC",
+        description="Each project's open alerts at [alerts] digest_hour on its working days, in its own time zone.",
     )
-    def daily_alert_digest(context: dg.ScheduleEvaluationContext):
-        day = context.scheduled_execution_time.date()
-        if not calendar.is_workday(day):
-            return dg.SkipReason(f"{day} is not a working day")
-        return dg.RunRequest(run_key=f"digest-{day.isoformat()}")
 
     return [alert_evaluation], [alerts_job, digest_job], [alerts_after_sync], [daily_alert_digest]

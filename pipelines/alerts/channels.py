@@ -591,8 +591,13 @@ def _json_bytes(payload: object) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def backoff_pause(seconds: float) -> None:
+    """The wait between retries; a module function so a test can shorten it without touching `time`."""
+    time.sleep(seconds)
+
+
 def deliver(channel: AlertChannel, messages: Sequence[AlertMessage], heading: str, *,
-            environ: Mapping[str, str] = os.environ, sleep: Callable[[float], None] = time.sleep,
+            environ: Mapping[str, str] = os.environ, sleep: Callable[[float], None] | None = None,
             now: Callable[[], float] = time.time, ssl_context: ssl.SSLContext | None = None) -> DeliveryResult:
     """Send one delivery with retries; every failure comes back as ``ok=False`` with a readable, secret-free error."""
     if not messages:
@@ -625,7 +630,7 @@ def deliver(channel: AlertChannel, messages: Sequence[AlertMessage], heading: st
             opener = _opener(url, ssl_context)
             delivery_id = uuid.uuid4().hex
             attempt = lambda: _http_attempt(channel, messages, heading, url, secret, opener, now, delivery_id)  # noqa: E731
-        return _with_retries(channel, destination, attempt, sleep, now, scrub)
+        return _with_retries(channel, destination, attempt, sleep or backoff_pause, now, scrub)
     except Exception as error:  # noqa: BLE001 - one channel's bug must not silence the other channels
         error_text = scrub(f"internal error while delivering: {type(error).__name__}: {error}")
         log.error("alert channel %s: %s", channel.name, error_text)

@@ -277,6 +277,13 @@ def run_alerts(
     return report
 
 
+def digest_due(settings: Settings, project_key: str | None, now: datetime, calendar) -> bool:
+    """Is it the digest hour on a working day where this project's team is (its time zone, else the calendar's)?"""
+    zone = next((p.timezone for p in settings.projects if p.key == project_key and p.timezone), None)
+    local = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(zone or settings.calendar.timezone))
+    return local.hour == settings.alerts.digest_hour and bool(calendar.is_workday(local.date()))
+
+
 def run_digest(
     settings: Settings,
     now: datetime | None = None,
@@ -284,16 +291,20 @@ def run_digest(
     deliver_fn: Deliver = deliver,
     force: bool = False,
 ) -> AlertRunReport:
-    """Each project's open alerts as one message per channel; only on working days unless forced."""
+    """Each project's open alerts as one message per channel.
+
+    Run hourly: a project gets its digest when it is `digest_hour` on a
+    working day in its own time zone, so teams in different zones each get
+    theirs at the start of their day; `force` sends every project's now.
+    """
     from models.planning.calendar import WorkCalendar
 
     now = now or utc_now()
     environ = os.environ if environ is None else environ
-    local_today = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(settings.calendar.timezone)).date()
-    open_alerts = list_alerts(settings, ["new", "acknowledged"])
+    calendar = WorkCalendar(settings.calendar.country or None)
+    open_alerts = [a for a in list_alerts(settings, ["new", "acknowledged"])
+                   if force or digest_due(settings, a["project_key"], now, calendar)]
     report = AlertRunReport(len(open_alerts), 0, 0, 0, 0, 0, 0)
-    if not force and not WorkCalendar(settings.calendar.country or None).is_workday(local_today):
-        return report
     people = _people(settings)
     log_rows = []
     for channel in settings.alerts.channels:
