@@ -20,6 +20,7 @@ install: $(VENV)/.installed
 
 demo: install
 	$(BIN)/lodestar demo
+	$(BIN)/lodestar alerts run
 	$(BIN)/streamlit run dashboards/streamlit_app.py --server.port $(PORT) --server.headless true
 
 dashboard: install
