@@ -55,11 +55,16 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
+TAIL_CUT = 0.99
+
+
 def _cdf_chart(sim: logic.ProjectSimulation) -> alt.LayerChart:
     """Share of runs finished by each day, with P50/P85/P95 and the due date as labelled rules."""
     day, share = t("forecast.chart.day"), t("forecast.chart.share")
+    # The slowest 1 % of runs can stretch the axis by years and squash the part that matters.
+    drawn = sim.distribution.filter(pl.col("share_done").shift(1, fill_value=0.0) < TAIL_CUT)
     line = (
-        alt.Chart(sim.distribution, title=t("forecast.chart.title"))
+        alt.Chart(drawn, title=t("forecast.chart.title"))
         .mark_line(interpolate="step-after", point=True)
         .encode(
             x=alt.X("day:T", title=day),
@@ -111,9 +116,12 @@ def _finish_section(ctx: common.PageContext, project_key: str, published: dict[s
         ("forecast.metric.due", common.format_date(sim.due_date), None),
         ("forecast.metric.on_time", _percent(sim.probability_on_time), None),
     ]
-    for column, (label, value, help_text) in zip(st.columns(len(values)), values):
-        column.metric(t(label), value, help=help_text)
+    # Three to a row: a date in a fifth of the page gets cut off.
+    for start in range(0, len(values), 3):
+        for column, (label, value, help_text) in zip(st.columns(3), values[start:start + 3]):
+            column.metric(t(label), value, help=help_text)
     st.altair_chart(_cdf_chart(sim), width="stretch")
+    st.caption(t("forecast.chart.tail"))
     st.caption(
         t("forecast.live_caption", runs=f"{sim.runs:,}", status_date=common.format_date(sim.status_date),
           predicted=sim.predicted_tasks)

@@ -167,4 +167,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "forecast.factor.not_set": {"zh": "未设置", "en": "not set"},
     "forecast.factor.separator": {"zh": "；", "en": "; "},
     **{f"forecast.factor.{name}": words for name, words in _FACTORS.items()},
+    "forecast.chart.tail": {
+        "zh": "图中未画出最慢的 1% 模拟结果，以免极端长尾压缩坐标轴。",
+        "en": "The slowest 1 % of runs are not drawn, so an extreme tail does not squash the axis.",
+    },
 }
