@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -98,3 +98,16 @@ def test_extra_days_and_personal_calendar(cn: WorkCalendar) -> None:
     assert not person.is_workday(D("2024-10-05"))  # days off win over extra working days
     assert person.workdays_between(D("2024-10-08"), D("2024-10-12")) == 3  # 8, 11 and 12 Oct
     assert company.is_workday(D("2024-10-10"))  # the company calendar is untouched
+
+
+def test_scalar_index_of_matches_the_vectorised_path() -> None:
+    """The scalar fast path must agree with the array path on every day, holidays and 调休 included."""
+    import numpy as np
+
+    from models.planning.calendar import WorkCalendar
+
+    calendar = WorkCalendar("CN", extra_days_off=[date(2026, 5, 6)], extra_workdays=[date(2026, 5, 9)])
+    days = [date(2025, 12, 1) + timedelta(days=k) for k in range(800)]
+    for roll in ("forward", "backward"):
+        vectorised = calendar.index_of(np.array(days, dtype="datetime64[D]"), roll)
+        assert [calendar.index_of(d, roll) for d in days] == vectorised.tolist()

@@ -42,6 +42,9 @@ _CN_DATA_YEARS = (
 )
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 def _to_day(value: date | datetime | np.datetime64 | str) -> np.datetime64:
     if isinstance(value, datetime):
         value = value.date()
@@ -212,6 +215,16 @@ class WorkCalendar:
         working day (right for starts: work planned on a Sunday begins on Monday) and
         ``roll="backward"`` to the previous one (right for finishes and "no later than" dates).
         """
+        if type(dates) is date and self._mask.size and roll in ("forward", "backward"):
+            # Scalar fast path (CPM and plan loading convert dates one task at a time):
+            # plain integer arithmetic when the date is already well inside the built range.
+            day = dates.toordinal() - _EPOCH_ORDINAL
+            lo, hi = int(self._lo.astype(np.int64)), int(self._hi.astype(np.int64))
+            if lo <= day and day + 7 < hi:
+                offset = day - lo
+                if roll == "forward":
+                    return int(self._base + self._cum[offset])
+                return int(self._base + self._cum[offset + 1] - 1)
         days, scalar = _to_days(dates)
         self._cover_days(days)
         offset = (days - self._lo).astype(np.int64)
