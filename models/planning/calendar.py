@@ -95,6 +95,7 @@ class WorkCalendar:
         self._cum = np.zeros(1, dtype=np.int64)   # working days in [lo, lo + k)
         self._days = np.zeros(0, dtype="datetime64[D]")  # the working days in [lo, hi)
         self._base = 0                            # working-day index of _days[0]
+        self._lo_day = self._hi_day = 0           # _lo and _hi as days since 1970, for the scalar fast path
 
     def __repr__(self) -> str:
         return (f"WorkCalendar({self.country!r}, days_off={len(self.extra_days_off)}, "
@@ -158,6 +159,7 @@ class WorkCalendar:
 
     def _rebuild(self, base: int) -> None:
         self._cum = np.concatenate(([0], np.cumsum(self._mask, dtype=np.int64)))
+        self._lo_day, self._hi_day = int(self._lo.astype(np.int64)), int(self._hi.astype(np.int64))
         self._days = self._lo + np.flatnonzero(self._mask).astype("timedelta64[D]")
         self._base = base
 
@@ -219,9 +221,8 @@ class WorkCalendar:
             # Scalar fast path (CPM and plan loading convert dates one task at a time):
             # plain integer arithmetic when the date is already well inside the built range.
             day = dates.toordinal() - _EPOCH_ORDINAL
-            lo, hi = int(self._lo.astype(np.int64)), int(self._hi.astype(np.int64))
-            if lo <= day and day + 7 < hi:
-                offset = day - lo
+            if self._lo_day <= day and day + 7 < self._hi_day:
+                offset = day - self._lo_day
                 if roll == "forward":
                     return int(self._base + self._cum[offset])
                 return int(self._base + self._cum[offset + 1] - 1)
