@@ -11,7 +11,7 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -205,7 +205,6 @@ def _deliver_grouped(
     people: Mapping[str, str],
     environ: Mapping[str, str],
     deliver_fn: Deliver,
-    delivery_kind: str,
 ) -> list[tuple[DeliveryResult, str, list[dict]]]:
     out = []
     for project_key, items in sorted(grouped.items()):
@@ -259,7 +258,7 @@ def run_alerts(
         row.suppressed = sum(1 for f in findings if channel.covers(f.project_key, f.severity)) - row.raised
         row.suppressed = max(0, row.suppressed)
         for result, project_key, alerts in _deliver_grouped(settings, channel, grouped, "alert.heading", people,
-                                                            environ, deliver_fn, "alert"):
+                                                            environ, deliver_fn):
             report.deliveries.append(result)
             log_rows.append(_log_row(result, channel, "alert", project_key, alerts))
             if result.ok:
@@ -315,7 +314,7 @@ def run_digest(
                 grouped[alert["project_key"] or ""].append((alert, None, None))
         row.raised = sum(len(items) for items in grouped.values())
         for result, project_key, alerts in _deliver_grouped(settings, channel, grouped, "digest.heading", people,
-                                                            environ, deliver_fn, "digest"):
+                                                            environ, deliver_fn):
             report.deliveries.append(result)
             log_rows.append(_log_row(result, channel, "digest", project_key, alerts))
             if result.ok:
@@ -329,11 +328,13 @@ def run_digest(
 
 def _log_row(result: DeliveryResult, channel: AlertChannel, kind: str, project_key: str,
              alerts: list[dict]) -> dict[str, Any]:
+    sent_at = result.sent_at or utc_now()
+    if sent_at.tzinfo is not None:
+        sent_at = sent_at.astimezone(timezone.utc).replace(tzinfo=None)
     return {"channel": channel.name, "kind": kind, "project_key": project_key or None,
             "alert_ids": [a["alert_id"] for a in alerts], "ok": 1 if result.ok else 0,
             "attempts": result.attempts, "status": None if result.status is None else str(result.status),
-            "error": result.error, "sent_at": (result.sent_at or utc_now()).isoformat()
-            if isinstance(result.sent_at, datetime) else str(result.sent_at or utc_now().isoformat())}
+            "error": result.error, "sent_at": sent_at.isoformat()}
 
 
 def format_report(report: AlertRunReport) -> str:
