@@ -92,6 +92,19 @@ WHERE d.day > (SELECT max(day) FROM mart_project_daily) - CAST(? AS INTEGER)
 ORDER BY d.project_key, d.day
 """
 
+# Every page's project picker reads one of these two lists.
+PROJECTS_SQL: Final = """
+SELECT project_key, coalesce(name, project_key) AS project_name
+FROM projects
+ORDER BY project_key
+"""
+PROJECTS_WITH_TASKS_SQL: Final = """
+SELECT p.project_key, coalesce(p.name, p.project_key) AS project_name
+FROM projects AS p
+WHERE EXISTS (SELECT 1 FROM tasks AS t WHERE t.project_key = p.project_key AND NOT t.is_deleted)
+ORDER BY p.project_key
+"""
+
 # Columns of the per-project table, in display order; pages label them via i18n.
 PROJECT_TABLE_COLUMNS: Final[tuple[str, ...]] = (
     "health",

@@ -16,7 +16,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards import common
+from dashboards import common, data
 from dashboards.i18n import t
 from dashboards.logic import gantt as logic
 from warehouse.db import WarehouseError
@@ -317,13 +317,11 @@ def render() -> None:
     if ctx is None:
         return
     try:
-        projects = common.cached_query(
-            ctx, "SELECT project_key, coalesce(name, project_key) AS name FROM projects ORDER BY project_key"
-        )
+        projects = common.cached_query(ctx, data.PROJECTS_SQL)
         if projects.is_empty():
             st.info(t("gantt.no_projects"))
             return
-        project_names = dict(zip(projects["project_key"], projects["name"]))
+        project_names = dict(zip(projects["project_key"], projects["project_name"]))
         project = st.selectbox(
             t("gantt.project"), list(project_names), key=PROJECT_KEY, on_change=_reset_filters,
             format_func=lambda k: f"{k} · {project_names[k]}",

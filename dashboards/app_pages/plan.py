@@ -18,7 +18,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards import common
+from dashboards import common, data
 from dashboards.i18n import current_lang, t
 from dashboards.logic import gantt as schedule_logic
 from dashboards.logic import plan as logic
@@ -490,13 +490,11 @@ def render() -> None:
     if ctx is None:
         return
     try:
-        projects = common.cached_query(
-            ctx, "SELECT project_key, coalesce(name, project_key) AS name FROM projects ORDER BY project_key"
-        )
+        projects = common.cached_query(ctx, data.PROJECTS_SQL)
         if projects.is_empty():
             st.info(t("plan.no_projects"))
             return
-        project_names = dict(zip(projects["project_key"], projects["name"]))
+        project_names = dict(zip(projects["project_key"], projects["project_name"]))
         project = st.selectbox(t("plan.project"), list(project_names), key="plan_project",
                                format_func=lambda k: f"{k} · {project_names.get(k, k)}")
         sched = schedule_logic.cached_project_schedule(ctx.settings, ctx.snapshot, ctx.edits, project)

@@ -40,7 +40,7 @@ OVERDUE_STYLE: Final = "background-color: rgba(198, 40, 40, 0.15)"
 
 def _filters(people: pl.DataFrame, projects: pl.DataFrame, names: dict[str, str]) -> logic.RiskFilter:
     lang = current_lang()
-    project_names = dict(projects.select("project_key", "name").iter_rows())
+    project_names = dict(projects.select("project_key", "project_name").iter_rows())
     columns = st.columns(4)
     project = columns[0].selectbox(
         t("risks.filter.project"),
@@ -249,7 +249,7 @@ def _form(ctx: common.PageContext, existing: dict[str, Any] | None, people: pl.D
           projects: pl.DataFrame, names: dict[str, str]) -> None:
     state = st.session_state
     lang = current_lang()
-    project_names = dict(projects.select("project_key", "name").iter_rows())
+    project_names = dict(projects.select("project_key", "project_name").iter_rows())
     with st.form("risks.form"):
         st.text_input(t("risks.field.title"), key=FORM_KEYS["title"])
         first = st.columns(3)

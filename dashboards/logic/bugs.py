@@ -30,6 +30,8 @@ from typing import Any, Final
 
 import polars as pl
 
+from dashboards.data import PROJECTS_WITH_TASKS_SQL
+
 Query = Callable[[str, Sequence[Any]], pl.DataFrame]
 
 ALL_PROJECTS: Final = ""
@@ -46,13 +48,6 @@ MAX_TREND_WEEKS: Final = 104
 MAX_DENSITY_ROWS: Final = 50
 
 AS_OF_SQL: Final = "SELECT coalesce(max(as_of), current_date) AS as_of FROM mart_project_kpis"
-
-PROJECTS_SQL: Final = """
-SELECT p.project_key, coalesce(p.name, p.project_key) AS project_name
-FROM projects AS p
-WHERE EXISTS (SELECT 1 FROM tasks AS t WHERE t.project_key = p.project_key AND NOT t.is_deleted)
-ORDER BY p.project_key
-"""
 
 # $1 project ('' = all).
 PRIORITIES_SQL: Final = """
@@ -317,7 +312,7 @@ def as_of(query: Query) -> date:
 
 
 def projects(query: Query) -> pl.DataFrame:
-    return query(PROJECTS_SQL, [])
+    return query(PROJECTS_WITH_TASKS_SQL, [])
 
 
 def priorities(query: Query, project_key: str = ALL_PROJECTS) -> list[str]:

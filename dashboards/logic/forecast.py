@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
+from dashboards.data import PROJECTS_WITH_TASKS_SQL
 from dashboards.i18n import STRINGS, t
 from models.planning.calendar import WorkCalendar
 from models.planning.cpm import display_days
@@ -63,13 +64,6 @@ FULL_RUNS_MAX_TASKS: Final = 2_000
 """Above this many scheduled tasks the live run uses fewer runs (never under MIN_LIVE_RUNS) to stay interactive."""
 MIN_LIVE_RUNS: Final = 500
 _MILESTONE_SUFFIX: Final = "\x00finish"
-
-PROJECTS_SQL: Final = """
-SELECT p.project_key, coalesce(p.name, p.project_key) AS project_name
-FROM projects AS p
-WHERE EXISTS (SELECT 1 FROM tasks AS t WHERE t.project_key = p.project_key AND NOT t.is_deleted)
-ORDER BY p.project_key
-"""
 
 PUBLISHED_SQL: Final = """
 SELECT project_key, as_of, method, runs, finish_p50, finish_p85, finish_p95, due_date,
@@ -189,7 +183,7 @@ class ThroughputForecast:
 
 def projects(query: Query) -> pl.DataFrame:
     """Projects that have at least one task."""
-    return query(PROJECTS_SQL, [])
+    return query(PROJECTS_WITH_TASKS_SQL, [])
 
 
 def published_forecast(query: Query, project_key: str) -> dict[str, Any] | None:

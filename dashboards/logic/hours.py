@@ -33,6 +33,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from dashboards.data import PROJECTS_SQL
 from dashboards.i18n import t
 from models.planning.calendar import WorkCalendar
 from warehouse.db import read_frame
@@ -48,12 +49,6 @@ NO_PROJECT: Final = ""
 NO_TEAM: Final = ""
 
 BOUNDS_SQL: Final = "SELECT min(started_at)::DATE AS first_day, max(started_at)::DATE AS last_day FROM worklogs"
-
-PROJECTS_SQL: Final = """
-SELECT project_key, coalesce(name, project_key) AS project_name
-FROM projects
-ORDER BY project_key
-"""
 
 PEOPLE_SQL: Final = """
 SELECT person_id,

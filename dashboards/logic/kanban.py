@@ -29,6 +29,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from dashboards.data import PROJECTS_WITH_TASKS_SQL
 from dashboards.i18n import t
 
 Query = Callable[[str, Sequence[Any]], pl.DataFrame]
@@ -40,13 +41,6 @@ NO_LANE: Final = ""
 """Lane id of the "no sprint" / "unassigned" lane (SQL NULL)."""
 DEFAULT_CARD_CAP: Final = 50
 HIGH_DELAY_RISK: Final = 0.5
-
-PROJECTS_SQL: Final = """
-SELECT p.project_key, coalesce(p.name, p.project_key) AS project_name
-FROM projects AS p
-WHERE EXISTS (SELECT 1 FROM tasks AS t WHERE t.project_key = p.project_key AND NOT t.is_deleted)
-ORDER BY p.project_key
-"""
 
 AS_OF_SQL: Final = "SELECT coalesce(max(as_of), current_date) AS as_of FROM mart_project_kpis"
 
@@ -173,7 +167,7 @@ class Board:
 
 def projects(query: Query) -> pl.DataFrame:
     """Projects that have at least one task."""
-    return query(PROJECTS_SQL, [])
+    return query(PROJECTS_WITH_TASKS_SQL, [])
 
 
 def as_of(query: Query) -> date:

@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from dashboards import common
 from dashboards.common import PageContext
+from dashboards.data import PROJECTS_SQL
 from dashboards.i18n import t
 
 STATUSES: Final[tuple[str, ...]] = ("open", "mitigating", "closed", "occurred")
@@ -135,9 +136,7 @@ def people(ctx: PageContext) -> pl.DataFrame:
 
 
 def projects(ctx: PageContext) -> pl.DataFrame:
-    return common.cached_query(
-        ctx, "SELECT project_key, coalesce(name, project_key) AS name FROM projects ORDER BY project_key"
-    )
+    return common.cached_query(ctx, PROJECTS_SQL)
 
 
 def person_for_actor(people: pl.DataFrame, actor: str) -> str | None:
