@@ -50,9 +50,11 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.loopback import QuietHandler, QuietServer
 
 DINGTALK_DOC = "https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq"
 DINGTALK_SIGN_NOT_MATCH = {"errcode": 310000, "errmsg": f"sign not match, more: [{DINGTALK_DOC}]"}
@@ -425,30 +427,11 @@ def feishu_card_problems(card: object) -> list[str]:
     return problems
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address) -> None:
-        """Clients hanging up on a dropped or stalled answer are expected here; stay quiet."""
+_Server = QuietServer
 
 
-class _ReceiverHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _ReceiverHandler(QuietHandler):
     state: AlertReceivers
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format, *args) -> None:  # noqa: A002 - the base class's name
-        pass
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        except OSError:
-            pass
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         receivers = self.state

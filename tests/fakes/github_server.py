@@ -31,9 +31,11 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.fakes.loopback import QuietHandler, QuietServer
 
 FAULT_KINDS = frozenset({"429", "403-secondary", "500", "502", "timeout", "truncated", "reset"})
 
@@ -380,32 +382,11 @@ class FakeGitHub:
                 milestone["due_on"], milestone["updated_at"] = due_on, updated_at
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address) -> None:
-        """Clients hanging up on a stalled or reset answer are expected here; stay quiet."""
+_Server = QuietServer
 
 
-class GitHubHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class GitHubHandler(QuietHandler):
     state: FakeGitHub
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in two writes; without this, Nagle's algorithm and the
-        # client's delayed ACK hold every answer back ~40 ms.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format, *args) -> None:  # noqa: A002 - the base class's name
-        pass
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        except OSError:
-            pass
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         fake = self.state
