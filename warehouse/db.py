@@ -161,8 +161,8 @@ def open_reader(settings: Settings, live_edits: bool = False) -> Iterator[duckdb
     con = _open_published(settings)
     try:
         if live_edits:
-            for table in (*EDIT_TABLE_KEYS, "audit_log"):
-                con.register(table, edits_as_arrow(con, settings, table))
+            for table, rows in edit_tables(settings).items():
+                con.register(table, edits_as_arrow(con, table, rows))
         yield con
     finally:
         con.close()
@@ -192,6 +192,11 @@ EDIT_TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "risks": ("risk_id",),
     "standups": ("standup_id",),
 }
+WRITEBACK_TABLES: tuple[str, ...] = (*EDIT_TABLE_KEYS, "audit_log")
+
+
+# Bump when edits_schema.sql changes, so existing stores get the new tables on their next open.
+_EDITS_SCHEMA_VERSION = 2
 
 
 @contextlib.contextmanager
@@ -201,9 +206,13 @@ def open_edits(settings: Settings) -> Iterator[sqlite3.Connection]:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
-        con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA busy_timeout=30000")
-        con.executescript(EDITS_SCHEMA.read_text(encoding="utf-8"))
+        # Every dashboard rerun opens the store: create the tables and switch to WAL
+        # (both stored in the file) only when the file's schema version says it lacks them.
+        if con.execute("PRAGMA user_version").fetchall()[0][0] != _EDITS_SCHEMA_VERSION:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.executescript(EDITS_SCHEMA.read_text(encoding="utf-8"))
+            con.execute(f"PRAGMA user_version = {_EDITS_SCHEMA_VERSION}")
         yield con
     finally:
         con.close()
@@ -336,10 +345,9 @@ def _to_warehouse_value(value: Any, arrow_type: pa.DataType) -> Any:
     return value
 
 
-def edits_as_arrow(con: duckdb.DuckDBPyConnection, settings: Settings, table: str) -> pa.Table:
-    """One write-back table from the edits store, typed like its warehouse mirror `main.<table>`."""
+def edits_as_arrow(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """Rows of one write-back table, typed like its warehouse mirror `main.<table>`."""
     schema = con.sql(f"SELECT * FROM main.{table} LIMIT 0").to_arrow_table().schema
-    rows = edit_rows(settings, table)
     columns = {}
     for field in schema:
         values = [_to_warehouse_value(row.get(field.name), field.type) for row in rows]
@@ -347,13 +355,25 @@ def edits_as_arrow(con: duckdb.DuckDBPyConnection, settings: Settings, table: st
     return pa.table(columns, schema=schema)
 
 
-def edit_rows(settings: Settings, table: str) -> list[dict[str, Any]]:
-    """All rows of one write-back table (or the audit log), straight from the edits store."""
-    if table not in EDIT_TABLE_KEYS and table != "audit_log":
-        raise WarehouseError(f"{table!r} is not a write-back table")
+def edit_tables(settings: Settings, tables: Sequence[str] = WRITEBACK_TABLES) -> dict[str, list[dict[str, Any]]]:
+    """Several write-back tables read in one visit to the store (one consistent snapshot of it)."""
+    unknown = [t for t in tables if t not in WRITEBACK_TABLES]
+    if unknown:
+        raise WarehouseError(f"{', '.join(map(repr, unknown))} not write-back table(s)")
     with open_edits(settings) as con:
         con.row_factory = sqlite3.Row
-        return [dict(row) for row in con.execute(f'SELECT * FROM "{table}"').fetchall()]
+        con.execute("BEGIN")
+        try:
+            return {t: [dict(row) for row in con.execute(f'SELECT * FROM "{t}"').fetchall()] for t in tables}
+        finally:
+            con.execute("COMMIT")
+
+
+def edit_rows(settings: Settings, table: str) -> list[dict[str, Any]]:
+    """All rows of one write-back table (or the audit log), straight from the edits store."""
+    if table not in WRITEBACK_TABLES:
+        raise WarehouseError(f"{table!r} is not a write-back table")
+    return edit_tables(settings, [table])[table]
 
 
 def save_baseline(settings: Settings, record: Mapping[str, Any], task_rows: Sequence[Mapping[str, Any]], actor: str) -> None:

@@ -8,13 +8,12 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import EDIT_TABLE_KEYS, edits_as_arrow
+from warehouse.db import WRITEBACK_TABLES, edit_tables, edits_as_arrow
 from warehouse.load import TableCounts, upsert
 from warehouse.settings import ProjectSettings, Settings
 
 TRANSFORMS_DIR = Path(__file__).with_name("transforms")
 MARTS = ("mart_project_kpis", "mart_project_daily")
-MIRRORED_TABLES = (*EDIT_TABLE_KEYS, "audit_log")
 
 
 def _replace_table(con: duckdb.DuckDBPyConnection, table: str, select_sql: str, params: dict[str, Any] | None = None) -> int:
@@ -75,8 +74,8 @@ def mirror_edits(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
     counts: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
-        for table in MIRRORED_TABLES:
-            incoming = edits_as_arrow(con, settings, table)
+        for table, rows in edit_tables(settings, WRITEBACK_TABLES).items():
+            incoming = edits_as_arrow(con, table, rows)
             con.execute(f"DELETE FROM {table}")
             if incoming.num_rows:
                 con.register("_mirror", incoming)
