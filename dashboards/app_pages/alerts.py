@@ -12,7 +12,7 @@ from typing import Final
 
 import streamlit as st
 
-from dashboards import common
+from dashboards import common, data
 from dashboards.i18n import current_lang, t
 from dashboards.logic import alerts as logic
 from warehouse.alert_store import mute_rule_for_task, set_alert_state
@@ -27,19 +27,19 @@ def _label(prefix: str, value: str, lang: str) -> str:
     return t(f"alerts.{prefix}.{value}", lang)
 
 
-def _filters(lang: str) -> logic.AlertFilter:
+def _filters(lang: str, projects: dict[str, str]) -> logic.AlertFilter:
     columns = st.columns(4)
     states = columns[0].multiselect(t("alerts.filter.state"), logic.STATES, default=list(logic.ACTIVE),
                                     format_func=partial(_label, "state", lang=lang), key="alerts.filter.state")
     severities = columns[1].multiselect(t("alerts.filter.severity"), logic.SEVERITIES, placeholder=t("alerts.all"),
                                         format_func=partial(_label, "severity", lang=lang),
                                         key="alerts.filter.severity")
-    projects = columns[2].text_input(t("alerts.filter.project"), key="alerts.filter.project",
-                                     placeholder=t("alerts.all"))
+    project_keys = columns[2].multiselect(t("alerts.filter.project"), list(projects), placeholder=t("alerts.all"),
+                                          format_func=lambda key: f"{key} · {projects.get(key, key)}",
+                                          key="alerts.filter.project")
     rules = columns[3].multiselect(t("alerts.filter.rule"), logic.rule_choices(), placeholder=t("alerts.all"),
                                    format_func=partial(_label, "rule", lang=lang), key="alerts.filter.rule")
-    project_keys = tuple(p.strip() for p in projects.split(",") if p.strip())
-    return logic.AlertFilter(tuple(states), tuple(severities), project_keys, tuple(rules))
+    return logic.AlertFilter(tuple(states), tuple(severities), tuple(project_keys), tuple(rules))
 
 
 def _columns() -> dict[str, object]:
@@ -111,7 +111,8 @@ def render() -> None:
         deliveries = logic.delivery_frame(ctx.settings)
         failures = logic.recent_failures(deliveries, utc_now())
         counts = logic.counts(ctx.settings)
-        chosen = _filters(lang)
+        projects = common.cached_query(ctx, data.PROJECTS_SQL)
+        chosen = _filters(lang, dict(zip(projects["project_key"], projects["project_name"])))
         frame = logic.alert_frame(ctx.settings, lang, chosen)
     except (WarehouseError, ConfigError) as error:
         common.show_error(error)
