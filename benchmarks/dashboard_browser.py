@@ -31,12 +31,13 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from dashboards.navigation import PAGES, url_path
+
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic"]
-# URL path of each page (Streamlit derives it from the file name; "" is the default page).
-PAGE_PATHS = ("", "gantt", "kanban", "forecast", "risks", "plan", "bugs", "hours", "standup", "sql", "alerts")
+PAGE_PATHS = tuple(url_path(spec) for spec in PAGES)
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 ERROR_SELECTORS = ("[data-testid='stException']", "[data-testid='stAlertContentError']")
 

@@ -1,44 +1,18 @@
 """Lodestar dashboard entrypoint: page config, language switch, navigation.
 
 Run with `streamlit run dashboards/streamlit_app.py`. Pages are listed in
-PAGES; adding one is one line there plus its title in `dashboards/i18n.py`.
+`dashboards/navigation.py`; adding one is one line there plus its title in `dashboards/i18n.py`.
 Streamlit executes this file as a script on every rerun, so the code runs
 at top level (it cannot use `if __name__ == "__main__"`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import streamlit as st
 
 from dashboards.common import actor_input
 from dashboards.i18n import LANG_NAMES, LANGS, SESSION_KEY, t
-
-
-@dataclass(frozen=True)
-class PageSpec:
-    """One navigation entry: script path (relative to this file), i18n title key, icon."""
-
-    path: str
-    title_key: str
-    icon: str
-    default: bool = False
-
-
-PAGES: tuple[PageSpec, ...] = (
-    PageSpec("app_pages/portfolio.py", "page.portfolio", ":material/dashboard:", default=True),
-    PageSpec("app_pages/gantt.py", "page.gantt", ":material/view_timeline:"),
-    PageSpec("app_pages/kanban.py", "page.kanban", ":material/view_kanban:"),
-    PageSpec("app_pages/forecast.py", "page.forecast", ":material/insights:"),
-    PageSpec("app_pages/risks.py", "page.risks", ":material/warning:"),
-    PageSpec("app_pages/plan.py", "page.plan", ":material/edit_calendar:"),
-    PageSpec("app_pages/bugs.py", "page.bugs", ":material/bug_report:"),
-    PageSpec("app_pages/hours.py", "page.hours", ":material/schedule:"),
-    PageSpec("app_pages/standup.py", "page.standup", ":material/groups:"),
-    PageSpec("app_pages/sql.py", "page.sql", ":material/database:"),
-    PageSpec("app_pages/alerts.py", "page.alerts", ":material/notifications:"),
-)
+from dashboards.navigation import PAGES
 
 
 def _keep_widget_values_across_languages() -> None:

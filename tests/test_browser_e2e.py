@@ -25,12 +25,13 @@ from benchmarks.dashboard_browser import (
     wait_until_rendered,
 )
 from dashboards.i18n import LANG_NAMES, t
+from dashboards.navigation import PAGES, url_path
 from tests.conftest import REPO_ROOT
 from warehouse.db import edit_rows
 from warehouse.settings import CONFIG_ENV, Settings
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
-PAGE_TITLE_KEYS = {"": "page.portfolio"} | {path: f"page.{path}" for path in PAGE_PATHS if path}
+PAGE_TITLE_KEYS = {url_path(spec): spec.title_key for spec in PAGES}
 
 pytestmark = pytest.mark.slow
 

@@ -8,12 +8,12 @@ import pytest
 import streamlit as st
 
 from dashboards.i18n import LANGS
+from dashboards.navigation import PAGES as NAVIGATION
 from tests.dashboard_app import run_page
 from warehouse.db import open_writer, publish
 from warehouse.settings import CONFIG_ENV, load_settings
 
-PAGES = sorted(p.name for p in (Path(__file__).resolve().parents[1] / "dashboards" / "app_pages").glob("*.py")
-               if p.name != "__init__.py")
+PAGES = [spec.path for spec in NAVIGATION]
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_no_warehouse_yet_is_a_message(config: Path, page: str) -> None:
-    at = run_page(f"app_pages/{page}")
+    at = run_page(page)
     assert any("make demo" in info.value for info in at.info), [i.value for i in at.info]
     assert not at.error
 
@@ -40,4 +40,4 @@ def test_empty_warehouse_renders_without_traceback(config: Path, page: str, lang
     with open_writer(settings):
         pass
     publish(settings)
-    run_page(f"app_pages/{page}", lang)
+    run_page(page, lang)
