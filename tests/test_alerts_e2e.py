@@ -29,6 +29,8 @@ from warehouse.alert_store import list_alerts, list_deliveries
 from warehouse.db import edit_rows
 from warehouse.settings import CONFIG_ENV, ProjectSettings, load_settings
 
+pytestmark = pytest.mark.slow
+
 CHANNELS = """
 [alerts]
 dashboard_url = "http://lodestar.test:8501"
