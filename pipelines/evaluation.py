@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
-from pipelines.common_parse import to_utc
+from pipelines.jira.parse import due_date_set_times, is_issue, parse_issue
 from pipelines.raw_store import RawItem, store_raw
 from pipelines.sync import parse_and_load
 from warehouse.db import open_writer, utc_now
@@ -47,7 +48,7 @@ def read_issue_files(directory: Path) -> list[dict]:
             issue = json.loads(path.read_bytes().decode("utf-8", errors="replace"))
         except json.JSONDecodeError as error:
             raise JiraDirError(f"{path}: not JSON ({error})") from None
-        if not isinstance(issue, dict) or "fields" not in issue or "key" not in issue:
+        if not is_issue(issue):
             raise JiraDirError(f"{path}: expected a Jira issue object with 'key' and 'fields'")
         issues.append(issue)
     if not issues:
@@ -55,29 +56,31 @@ def read_issue_files(directory: Path) -> list[dict]:
     return issues
 
 
-def due_date_set_at(issue: dict) -> datetime:
-    """When the due date got its final value: the last changelog entry setting it before resolution."""
-    created = to_utc(issue["fields"]["created"])
-    resolved = to_utc(issue["fields"].get("resolutiondate"))
-    moments = [
-        to_utc(history["created"])
-        for history in (issue.get("changelog") or {}).get("histories", [])
-        for item in history.get("items", [])
-        if item.get("field") == "duedate" and item.get("to")
-    ]
-    moments = [m for m in moments if m is not None and (resolved is None or m <= resolved)]
-    return max(moments) if moments else created
+def parsed_tasks(issues: list[dict]) -> list[dict]:
+    """Each issue's `tasks` row as the Jira parser makes it for the loader."""
+    return [parse_issue(issue, EVAL_SOURCE)["tasks"][0] for issue in issues]
 
 
-def load_into_warehouse(issues: list[dict], workdir: Path):
+def due_date_set_at(task: Mapping, set_times: Iterable[datetime]) -> datetime:
+    """When the due date got its final value: the last change setting it before resolution, else creation.
+
+    `task` is the issue's `tasks` row, `set_times` its `due_date_set_times`.
+    """
+    resolved = task["resolved_at"]
+    moments = [m for m in set_times if resolved is None or m <= resolved]
+    return max(moments) if moments else task["created_at"]
+
+
+def load_into_warehouse(issues: list[dict], tasks: list[dict], workdir: Path):
     """A throw-away warehouse filled through the raw store, the Jira parser and the loader."""
-    projects = sorted({i["fields"]["project"]["key"] for i in issues})
+    projects = sorted({task["project_key"] for task in tasks})
     settings = parse_settings(
         {"warehouse": {"path": "w.duckdb"},
          "sources": [{"kind": "jira", "name": EVAL_SOURCE, "url": "http://jira.invalid", "projects": projects}]},
         "evaluation configuration", workdir,
     )
-    items = [RawItem("jira_issue", i["key"], to_utc(i["fields"].get("updated")), i) for i in issues]
+    items = [RawItem("jira_issue", task["source_key"], task["updated_at"], issue)
+             for issue, task in zip(issues, tasks, strict=True)]
     with open_writer(settings) as con:
         con.execute("BEGIN TRANSACTION")
         store_raw(con, EVAL_SOURCE, items, utc_now())
@@ -86,19 +89,17 @@ def load_into_warehouse(issues: list[dict], workdir: Path):
     return settings
 
 
-def delay_examples(issues: list[dict]) -> pl.DataFrame:
+def delay_examples(issues: list[dict], tasks: list[dict]) -> pl.DataFrame:
     """Issues with a due date and a resolution: prediction time and label."""
     rows = []
-    for issue in issues:
-        fields = issue["fields"]
-        if not fields.get("duedate") or not fields.get("resolutiondate"):
+    for issue, task in zip(issues, tasks, strict=True):
+        if task["due_date"] is None or task["resolved_at"] is None:
             continue
-        resolved = to_utc(fields["resolutiondate"])
         rows.append({
-            "task_id": f"{EVAL_SOURCE}:{issue['key']}",
-            "issuekey": issue["key"],
-            "as_of": due_date_set_at(issue),
-            "delayed": int(resolved.date().isoformat() > fields["duedate"]),
+            "task_id": task["task_id"],
+            "issuekey": task["source_key"],
+            "as_of": due_date_set_at(task, due_date_set_times(issue)),
+            "delayed": int(task["resolved_at"].date() > task["due_date"]),
         })
     if not rows:
         raise JiraDirError("no issue has both a due date and a resolution date")
@@ -114,9 +115,10 @@ def evaluate_delay_jira_dir(directory: Path, predictions_out: Path | None = None
     from models.prediction.features import build_features
 
     issues = read_issue_files(directory)
-    examples = delay_examples(issues)
+    tasks = parsed_tasks(issues)
+    examples = delay_examples(issues, tasks)
     with tempfile.TemporaryDirectory() as workdir:
-        settings = load_into_warehouse(issues, Path(workdir))
+        settings = load_into_warehouse(issues, tasks, Path(workdir))
         with open_writer(settings) as con:
             features = build_features(con, examples.select("task_id", "as_of"))
     joined = examples.join(features, on=["task_id", "as_of"], how="left")

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from pipelines.evaluation import JiraDirError, due_date_set_at, read_issue_files
+from pipelines.evaluation import JiraDirError, due_date_set_at, parsed_tasks, read_issue_files
+from pipelines.jira.parse import due_date_set_times
 from tests.conftest import REPO_ROOT, SHARED_DATA
 
 APACHE = SHARED_DATA / "jira-apache-2015"
@@ -21,15 +22,17 @@ def _lodestar(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_due_date_time_is_the_last_change_setting_it_before_resolution():
-    issue = {"fields": {"created": "2015-01-01T00:00:00.000+0000", "resolutiondate": "2015-03-01T00:00:00.000+0000"},
+    issue = {"key": "ERP-5",
+             "fields": {"created": "2015-01-01T00:00:00.000+0000", "resolutiondate": "2015-03-01T00:00:00.000+0000"},
              "changelog": {"histories": [
-                 {"created": "2015-01-05T08:00:00.000+0800", "items": [{"field": "duedate", "to": "2015-02-01"}]},
-                 {"created": "2015-01-20T00:00:00.000+0000", "items": [{"field": "duedate", "to": "2015-02-10"}]},
-                 {"created": "2015-04-01T00:00:00.000+0000", "items": [{"field": "duedate", "to": "2015-05-01"}]},
+                 {"id": "1", "created": "2015-01-05T08:00:00.000+0800", "items": [{"field": "duedate", "to": "2015-02-01"}]},
+                 {"id": "2", "created": "2015-01-20T00:00:00.000+0000", "items": [{"field": "duedate", "to": "2015-02-10"}]},
+                 {"id": "3", "created": "2015-04-01T00:00:00.000+0000", "items": [{"field": "duedate", "to": "2015-05-01"}]},
              ]}}
-    assert due_date_set_at(issue).isoformat() == "2015-01-20T00:00:00"
-    issue["changelog"]["histories"] = []
-    assert due_date_set_at(issue).isoformat() == "2015-01-01T00:00:00"
+    [task] = parsed_tasks([issue])
+    assert due_date_set_at(task, due_date_set_times(issue)).isoformat() == "2015-01-20T00:00:00"
+    assert due_date_set_at(task, []).isoformat() == "2015-01-01T00:00:00"
+    assert due_date_set_at({**task, "resolved_at": None}, due_date_set_times(issue)).isoformat() == "2015-04-01T00:00:00"
 
 
 def test_a_folder_without_issues_is_a_clear_error(tmp_path):

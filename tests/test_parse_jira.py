@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.jira.parse import parse_issue, parse_project, parse_sprint, resolve_field_ids
+from pipelines.jira.parse import due_date_set_times, is_issue, parse_issue, parse_project, parse_sprint, resolve_field_ids
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 APACHE_DIR = SHARED_DATA / "jira-apache-2015"
@@ -312,6 +312,23 @@ def test_parse_project():
     }]
     assert rows["identities"] == [{"identity_id": "acme:fred", "source": "acme", "account": "fred",
                                    "display_name": "Fred F. User", "email": None}]
+
+
+def test_due_date_set_times_are_the_changelog_entries_giving_it_a_value():
+    issue = {"key": "ERP-5", "fields": {}, "changelog": {"histories": [
+        {"id": "3", "created": "2015-01-20T00:00:00.000+0000", "items": [{"field": "duedate", "to": "2015-02-10"}]},
+        {"id": "1", "created": "2015-01-05T08:00:00.000+0800",
+         "items": [_item("status", "Open", "In Progress"), {"field": "duedate", "to": "2015-02-01"}]},
+        {"id": "2", "created": "2015-01-10T00:00:00.000+0000", "items": [{"field": "duedate", "to": None}]},
+        {"id": "4", "created": "not a time", "items": [{"field": "duedate", "to": "2015-03-01"}]},
+    ]}}
+    assert due_date_set_times(issue) == [datetime(2015, 1, 5, 0, 0), datetime(2015, 1, 20, 0, 0)]
+    assert due_date_set_times({"key": "ERP-6", "fields": {}}) == []
+
+
+def test_is_issue_wants_key_and_fields():
+    assert is_issue(_issue()) and is_issue({"key": "ERP-1", "fields": {}})
+    assert not any(is_issue(v) for v in ({"hello": 1}, {"key": "ERP-1"}, [], "ERP-1", None))
 
 
 # --- 501 real Apache issues (2015 export; nobody on the team wrote them) ---

@@ -223,6 +223,27 @@ def parse_project(payload: dict[str, Any], source: str) -> Rows:
     return {"projects": [project], "identities": [lead] if lead else []}
 
 
+def is_issue(payload: Any) -> bool:
+    """Whether a JSON value has the shape of one REST issue: an object with `key` and `fields`."""
+    return isinstance(payload, Mapping) and "key" in payload and "fields" in payload
+
+
+def due_date_set_times(issue: Mapping[str, Any]) -> list[datetime]:
+    """When the changelog set the due date to a value (clearing it does not count), oldest first.
+
+    The warehouse keeps only the current due date; whoever needs its history
+    (the delay evaluation's prediction time) reads it here.
+    """
+    moments = []
+    for history in (issue.get("changelog") or {}).get("histories") or []:
+        changed_at = to_utc(history.get("created"))
+        if changed_at is None:
+            continue
+        moments += [changed_at for item in history.get("items") or []
+                    if item.get("field") == "duedate" and item.get("to")]
+    return sorted(moments)
+
+
 def _first_present(*values: Any) -> Any:
     return next((v for v in values if v is not None), None)
 
