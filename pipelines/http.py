@@ -1,11 +1,23 @@
-"""HTTP resilience shared by every vendor client: one retry policy, mounted on their sessions.
+"""The one retry policy of every source client and alert channel, and its mounting on `requests` sessions.
 
-The vendor libraries (`jira`, `PyGithub`, `python-gitlab`) all speak through
-`requests`; mounting the same urllib3 retry on their sessions gives them one
-behaviour: exponential backoff with jitter on 5xx, timeouts and dropped
-connections, and waits that honour `Retry-After`, `X-RateLimit-Reset` and
-`RateLimit-Reset`. A page whose body is broken (truncated JSON) is retried by
-`call_with_retries` around the page fetch.
+One policy, so that a flaky or busy server meets the same manners from a Jira
+sync and from an alert delivery: a bounded number of attempts, exponential
+backoff (with jitter where clients that failed together should not retry
+together), waits that honour `Retry-After` (seconds or an HTTP date) and the
+rate-limit reset headers GitHub and GitLab send, and one list of what is worth
+another try (`retryable_status`, `TRANSIENT_ERRORS`).
+
+It is applied in two ways:
+
+- `mount_retries` / `make_retry` put it on a `requests` session as a urllib3
+  `Retry`, for the vendor libraries (`jira`, `PyGithub`, `python-gitlab`) that
+  speak through `requests` and retry each request transparently;
+- `retry_calls` runs any attempt again while its outcome says it is worth it.
+  `call_with_retries` is that loop for a call that raises (a page whose body
+  arrived broken); the alert transport drives it with its delivery outcomes.
+
+Every wait goes through `backoff_pause`, the single place a test patches to
+skip them.
 """
 
 from __future__ import annotations
@@ -16,7 +28,9 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from email.utils import parsedate_to_datetime
+from itertools import takewhile
+from typing import Any, Generic, Protocol, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -26,15 +40,42 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_HONOURED_WAIT_SECONDS = 900.0
+"""Answers of a busy, restarting or overloaded server; any other status says the request itself is wrong."""
 
 
 @dataclass(frozen=True)
 class RetrySettings:
+    """How hard one call or request is tried; the defaults are those of the source clients."""
+
     attempts: int = 6
+    """Most tries of one call or request, the first included."""
     backoff_seconds: float = 0.5
+    """Wait before the first retry, doubled for each retry after it."""
     max_backoff_seconds: float = 60.0
+    jitter: float = 0.5
+    """Up to this fraction of a backoff is added at random, so clients that failed together spread out."""
+    max_wait_seconds: float = 900.0
+    """The longest pause a server may ask for that is waited out (see `retry_calls` and `LodestarRetry`)."""
     timeout_seconds: float = 30.0
+
+    def backoff(self, retry: int) -> float:
+        """The wait before retry number `retry` (1 for the first) when the server did not say how long."""
+        wait = min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (max(1, retry) - 1))
+        return wait + random.uniform(0, wait * self.jitter) if wait and self.jitter else wait
+
+
+def backoff_pause(seconds: float) -> None:
+    """Every wait between two tries; a module function so a test can skip the waits without touching `time`."""
+    time.sleep(seconds)
+
+
+def retryable_status(status: int, asked_to_wait: bool = False) -> bool:
+    """Whether an answer with this status is worth another try.
+
+    A 403 normally means "not allowed", but GitHub answers its secondary rate
+    limit with a 403 that says when to come back; only that one is retried.
+    """
+    return status in RETRY_STATUSES or (status == 403 and asked_to_wait)
 
 
 def wait_from_headers(headers, now: float | None = None) -> float | None:
@@ -47,8 +88,6 @@ def wait_from_headers(headers, now: float | None = None) -> float | None:
         try:
             return max(0.0, float(retry_after))
         except ValueError:
-            from email.utils import parsedate_to_datetime
-
             try:
                 return max(0.0, parsedate_to_datetime(retry_after).timestamp() - now)
             except (TypeError, ValueError):
@@ -70,45 +109,52 @@ def wait_from_headers(headers, now: float | None = None) -> float | None:
     return None
 
 
-class LodestarRetry(Retry):
-    """urllib3 retry that also understands X-RateLimit-Reset / RateLimit-Reset and adds jitter."""
+class RetryOutcome(Protocol):
+    """What `retry_calls` needs to know of one try."""
 
-    def get_retry_after(self, response) -> float | None:  # type: ignore[override]
-        wait = wait_from_headers(response.headers)
-        if wait is None:
-            return None
-        return min(wait, MAX_HONOURED_WAIT_SECONDS)
+    @property
+    def retry(self) -> bool:
+        """Failed, and worth another try."""
 
-    def get_backoff_time(self) -> float:
-        base = super().get_backoff_time()
-        return base + random.uniform(0, base / 2) if base else 0.0
-
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if status_code == 403 and has_retry_after:
-            return True
-        return super().is_retry(method, status_code, has_retry_after)
+    @property
+    def wait(self) -> float | None:
+        """The pause the server asked for before the next try; None for the policy's backoff."""
 
 
-def make_retry(settings: RetrySettings = RetrySettings()) -> LodestarRetry:
-    return LodestarRetry(
-        total=settings.attempts,
-        connect=settings.attempts,
-        read=settings.attempts,
-        status=settings.attempts,
-        backoff_factor=settings.backoff_seconds,
-        backoff_max=settings.max_backoff_seconds,
-        status_forcelist=sorted(RETRY_STATUSES),
-        allowed_methods=None,
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
+O = TypeVar("O", bound=RetryOutcome)
 
 
-def mount_retries(session: requests.Session, settings: RetrySettings = RetrySettings()) -> requests.Session:
-    adapter = HTTPAdapter(max_retries=make_retry(settings), pool_connections=4, pool_maxsize=8)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+@dataclass(frozen=True)
+class Tried(Generic[O]):
+    """How a run of tries ended."""
+
+    outcome: O
+    """The last try's outcome."""
+    attempts: int
+    refused_wait: float | None = None
+    """A pause the server asked for beyond `max_wait_seconds`; not waited, so the tries ended there."""
+
+
+def retry_calls(attempt: Callable[[], O], settings: RetrySettings, *, what: str, reason: Callable[[O], str],
+                logger: logging.Logger = log, sleep: Callable[[float], None] | None = None) -> Tried[O]:
+    """Try until an outcome is not worth retrying or the attempts are used up, waiting as the policy says.
+
+    A server asking for a pause longer than `max_wait_seconds` ends the tries at
+    once: the caller reports the failure now rather than stalling its run.
+    `reason` words a failure for the log line; it must not contain a secret.
+    """
+    tries = max(1, settings.attempts)
+    number = 1
+    while True:
+        outcome = attempt()
+        if not outcome.retry or number == tries:
+            return Tried(outcome, number)
+        if outcome.wait is not None and outcome.wait > settings.max_wait_seconds:
+            return Tried(outcome, number, refused_wait=outcome.wait)
+        wait = settings.backoff(number) if outcome.wait is None else max(0.0, outcome.wait)
+        logger.warning("%s: attempt %d failed (%s); retrying in %.1f s", what, number, reason(outcome), wait)
+        (sleep or backoff_pause)(wait)
+        number += 1
 
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -118,6 +164,20 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
+"""Dropped connections, timeouts and broken bodies: what a retry of the same call can cure."""
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One try of `call_with_retries`: the value, or the transient error raised instead."""
+
+    value: Any = None
+    error: BaseException | None = None
+    wait: None = None
+
+    @property
+    def retry(self) -> bool:
+        return self.error is not None
 
 
 def call_with_retries(
@@ -126,18 +186,77 @@ def call_with_retries(
     settings: RetrySettings = RetrySettings(),
     transient: tuple[type[BaseException], ...] = TRANSIENT_ERRORS,
     is_transient: Callable[[BaseException], bool] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> T:
-    """Run one page fetch, retrying broken bodies and dropped connections with backoff and jitter."""
-    for attempt in range(1, settings.attempts + 1):
+    """Run one page fetch, retrying broken bodies and dropped connections; any other error is raised at once."""
+
+    def attempt() -> _Call:
         try:
-            return fetch()
+            return _Call(value=fetch())
         except Exception as error:  # noqa: BLE001 - classified just below
-            retryable = isinstance(error, transient) or (is_transient is not None and is_transient(error))
-            if not retryable or attempt == settings.attempts:
-                raise
-            wait = min(settings.max_backoff_seconds, settings.backoff_seconds * 2 ** (attempt - 1))
-            wait += random.uniform(0, wait / 2)
-            log.warning("%s failed (%s: %s); retry %d in %.1fs", what, type(error).__name__, error, attempt, wait)
-            sleep(wait)
-    raise AssertionError("unreachable")
+            if isinstance(error, transient) or (is_transient is not None and is_transient(error)):
+                return _Call(error=error)
+            raise
+
+    tried = retry_calls(attempt, settings, what=what, sleep=sleep,
+                        reason=lambda call: f"{type(call.error).__name__}: {call.error}")
+    if tried.outcome.error is not None:
+        raise tried.outcome.error
+    return tried.outcome.value
+
+
+class LodestarRetry(Retry):
+    """The policy as urllib3 applies it to each request of a `requests` session.
+
+    Unlike `retry_calls`, a server asking for more than `max_wait_seconds` is
+    waited `max_wait_seconds` and asked again: a sync has to get its data, and
+    GitHub's hourly rate-limit reset is often further away than that.
+    """
+
+    settings: RetrySettings = RetrySettings()
+
+    def new(self, **kwargs: Any) -> LodestarRetry:
+        retry = super().new(**kwargs)
+        retry.settings = self.settings  # urllib3 rebuilds the object for every retry from its own parameters
+        return retry
+
+    def get_retry_after(self, response) -> float | None:  # type: ignore[override]
+        wait = wait_from_headers(response.headers)
+        return None if wait is None else min(wait, self.settings.max_wait_seconds)
+
+    def get_backoff_time(self) -> float:
+        # Redirects followed are not failures; count only the failures since the last one.
+        failures = len(list(takewhile(lambda entry: entry.redirect_location is None, reversed(self.history))))
+        return self.settings.backoff(failures) if failures else 0.0
+
+    def sleep(self, response=None) -> None:
+        wait = self.get_retry_after(response) if response is not None else None
+        backoff_pause(self.get_backoff_time() if wait is None else wait)
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        return retryable_status(status_code, has_retry_after)
+
+
+def make_retry(settings: RetrySettings = RetrySettings()) -> LodestarRetry:
+    retries = max(0, settings.attempts - 1)
+    retry = LodestarRetry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        backoff_factor=settings.backoff_seconds,
+        backoff_max=settings.max_backoff_seconds,
+        status_forcelist=sorted(RETRY_STATUSES),
+        allowed_methods=None,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    retry.settings = settings
+    return retry
+
+
+def mount_retries(session: requests.Session, settings: RetrySettings = RetrySettings()) -> requests.Session:
+    adapter = HTTPAdapter(max_retries=make_retry(settings), pool_connections=4, pool_maxsize=8)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

@@ -1,25 +1,28 @@
-"""Resource levelling, as a package.
+"""Resource levelling: an exact CP-SAT model and a serial schedule-generation heuristic.
 
-Everything public is imported from here, so callers keep writing
-`from models.planning.levelling import level_plan` while the solver, the
-PSPLIB adapter and the plan adapter get modules of their own.
+One solver (`solver`) serves two front ends: the PSPLIB benchmark
+(`psplib_adapter`: `solve_rcpsp`, `serial_sgs`, `verify`) and real plans
+(`plan_adapter`: `level_plan`), so the benchmark exercises the code that
+levels plans. Everything public is imported from here.
 """
 
-from models.planning.levelling.solver import (
+from models.planning.levelling.plan_adapter import (
     LevelledPlan,
     LevelledTask,
-    LevelResult,
     Method,
-    Priority,
     Reassignment,
     TaskStatus,
-    critical_path_length,
     level_plan,
+)
+from models.planning.levelling.psplib_adapter import (
+    LevelResult,
+    critical_path_length,
     psplib_level_json,
     serial_sgs,
     solve_rcpsp,
     verify,
 )
+from models.planning.levelling.solver import Priority
 
 __all__ = [
     "LevelResult",

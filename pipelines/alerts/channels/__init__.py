@@ -34,7 +34,7 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from pipelines.http import wait_from_headers
+from pipelines.http import RetrySettings, backoff_pause, retry_calls, retryable_status, wait_from_headers
 from warehouse.settings import SEVERITY_ORDER, AlertChannel
 
 log = logging.getLogger(__name__)
@@ -539,32 +539,26 @@ class _Outcome:
     """Pause the server asked for (Retry-After, platform rate limit) before the next attempt."""
 
 
-def _backoff(retry_number: int) -> float:
-    return min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (retry_number - 1))
+def retry_settings(channel: AlertChannel) -> RetrySettings:
+    """The shared policy with the channel's retry count; no jitter, since one run sends its deliveries in turn."""
+    return RetrySettings(attempts=channel.retries + 1, backoff_seconds=BACKOFF_BASE_SECONDS,
+                         max_backoff_seconds=BACKOFF_CAP_SECONDS, jitter=0.0,
+                         max_wait_seconds=MAX_HONOURED_WAIT_SECONDS, timeout_seconds=channel.timeout_seconds)
 
 
 def _with_retries(channel: AlertChannel, destination: str, attempt: Callable[[], _Outcome],
                   sleep: Callable[[float], None], now: Callable[[], float],
                   scrub: _Scrubber) -> DeliveryResult:
-    attempts = 0
-    while True:
-        attempts += 1
-        outcome = attempt()
-        error = scrub(outcome.error) if outcome.error else None
-        if outcome.ok:
-            log.info("alert channel %s: delivered to %s (attempt %d)", channel.name, destination, attempts)
-            break
-        if not outcome.retry or attempts > channel.retries:
-            break
-        wait = _backoff(attempts) if outcome.wait is None else max(0.0, outcome.wait)
-        if wait > MAX_HONOURED_WAIT_SECONDS:
-            error = (f"{error}; the server asked to wait {wait:.0f} s, "
+    tried = retry_calls(attempt, retry_settings(channel), what=f"alert channel {channel.name} to {destination}",
+                        reason=lambda failed: scrub(failed.error or "no reason given"), logger=log, sleep=sleep)
+    outcome, attempts = tried.outcome, tried.attempts
+    error = scrub(outcome.error) if outcome.error else None
+    if outcome.ok:
+        log.info("alert channel %s: delivered to %s (attempt %d)", channel.name, destination, attempts)
+    else:
+        if tried.refused_wait is not None:
+            error = (f"{error}; the server asked to wait {tried.refused_wait:.0f} s, "
                      f"longer than {MAX_HONOURED_WAIT_SECONDS:.0f} s, so not retried")
-            break
-        log.warning("alert channel %s: attempt %d to %s failed (%s); retrying in %.1f s",
-                    channel.name, attempts, destination, error, wait)
-        sleep(wait)
-    if not outcome.ok:
         log.error("alert channel %s: delivery to %s failed after %d attempt(s): %s",
                   channel.name, destination, attempts, error)
     return DeliveryResult(
@@ -589,11 +583,6 @@ def _env(environ: Mapping[str, str], variable: str | None, what: str, channel: A
 
 def _json_bytes(payload: object) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def backoff_pause(seconds: float) -> None:
-    """The wait between retries; a module function so a test can shorten it without touching `time`."""
-    time.sleep(seconds)
 
 
 def deliver(channel: AlertChannel, messages: Sequence[AlertMessage], heading: str, *,
@@ -774,8 +763,8 @@ def _judge(kind: str, status: int, headers, text: str, now: Callable[[], float])
     message = f"HTTP {status}: {_platform_message(kind, text)}"
     if 300 <= status < 400:
         return _Outcome(ok=False, status=status, error=f"HTTP {status}: redirected, not followed (check the URL)")
-    if status == 429 or status >= 500:
-        wait = wait_from_headers(headers, now()) if headers is not None else None
+    wait = wait_from_headers(headers, now())
+    if retryable_status(status, wait is not None):
         return _Outcome(ok=False, status=status, error=message, retry=True, wait=wait)
     return _Outcome(ok=False, status=status, error=message)
 
