@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -184,15 +185,39 @@ def read_frame(
 
 # ---------------------------------------------------------------- edits store
 
-EDIT_TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    "plan_tasks": ("task_id",),
-    "plan_dependencies": ("from_task_id", "to_task_id"),
-    "baselines": ("baseline_id",),
-    "baseline_tasks": ("baseline_id", "task_id"),
-    "risks": ("risk_id",),
-    "standups": ("standup_id",),
-}
-WRITEBACK_TABLES: tuple[str, ...] = (*EDIT_TABLE_KEYS, "audit_log")
+class StoreTable(NamedTuple):
+    """A write-back table as `edits_schema.sql` declares it: the one place its columns and key are written."""
+
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+
+
+@functools.cache
+def store_tables() -> dict[str, StoreTable]:
+    """Every table of the edits store, read from `edits_schema.sql` itself (applied to an in-memory SQLite)."""
+    con = sqlite3.connect(":memory:")
+    try:
+        con.executescript(EDITS_SCHEMA.read_text(encoding="utf-8"))
+        names = [row[0] for row in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+        )]
+        tables = {}
+        for name in names:
+            info = con.execute(f'PRAGMA table_info("{name}")').fetchall()
+            key = tuple(row[1] for row in sorted((r for r in info if r[5]), key=lambda r: r[5]))
+            tables[name] = StoreTable(tuple(row[1] for row in info), key)
+        return tables
+    finally:
+        con.close()
+
+
+EDITABLE_TABLES: tuple[str, ...] = (
+    "plan_tasks", "plan_dependencies", "baselines", "baseline_tasks", "risks", "standups",
+)
+"""Tables people edit through `save_edits`; each has a primary key in `edits_schema.sql`."""
+
+WRITEBACK_TABLES: tuple[str, ...] = (*EDITABLE_TABLES, "audit_log")
+"""Tables mirrored into the warehouse by every sync (`migrations/0002_writeback.sql` holds the mirrors)."""
 
 
 # Bump when edits_schema.sql changes, so existing stores get the new tables on their next open.
@@ -235,13 +260,20 @@ class EditChange(NamedTuple):
 
 
 def _key_of(change: EditChange) -> tuple[tuple[str, ...], list[Any], str]:
-    if change.table not in EDIT_TABLE_KEYS:
+    if change.table not in EDITABLE_TABLES:
         raise WarehouseError(
-            f"{change.table!r} is not an editable table (editable: {', '.join(EDIT_TABLE_KEYS)})"
+            f"{change.table!r} is not an editable table (editable: {', '.join(EDITABLE_TABLES)})"
         )
     if change.action not in ("upsert", "delete"):
         raise WarehouseError(f"{change.table}: unknown action {change.action!r} (expected upsert or delete)")
-    keys = EDIT_TABLE_KEYS[change.table]
+    table = store_tables()[change.table]
+    unknown = [column for column in change.row if column not in table.columns]
+    if unknown:
+        raise WarehouseError(
+            f"{change.table}: unknown column(s) {', '.join(map(repr, unknown))} "
+            f"(the table has {', '.join(table.columns)})"
+        )
+    keys = table.key
     missing = [k for k in keys if change.row.get(k) in (None, "")]
     if missing:
         raise WarehouseError(f"{change.table}: missing key field(s) {', '.join(missing)}")
@@ -346,8 +378,20 @@ def _to_warehouse_value(value: Any, arrow_type: pa.DataType) -> Any:
 
 
 def edits_as_arrow(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
-    """Rows of one write-back table, typed like its warehouse mirror `main.<table>`."""
+    """Rows of one write-back table, typed like its warehouse mirror `main.<table>`.
+
+    A column the store has and the mirror lacks (or the reverse) is an error, not a
+    silently dropped field: the two schemas have drifted and a migration is missing.
+    """
     schema = con.sql(f"SELECT * FROM main.{table} LIMIT 0").to_arrow_table().schema
+    store_columns = set(store_tables()[table].columns).union(*(row.keys() for row in rows))
+    if store_columns != set(schema.names):
+        raise WarehouseError(
+            f"{table}: the edits store and its warehouse mirror disagree on columns "
+            f"(only in the store: {sorted(store_columns - set(schema.names))}; "
+            f"only in the mirror: {sorted(set(schema.names) - store_columns)}); "
+            "edits_schema.sql and migrations/0002_writeback.sql must declare the same columns"
+        )
     columns = {}
     for field in schema:
         values = [_to_warehouse_value(row.get(field.name), field.type) for row in rows]
