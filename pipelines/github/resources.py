@@ -66,8 +66,15 @@ class _CountingRetry(LodestarRetry):
 
 
 def _raw(obj: Any) -> dict:
-    """The JSON GitHub sent for a listed object. `obj.raw_data` would first "complete"
-    a listed object with one more GET of its own URL; the list item is what we want."""
+    """The JSON GitHub sent for a listed object, read without a request.
+
+    The one place this module goes past PyGithub's public API (verified on the
+    pinned PyGithub 2.10.0): the public `obj.raw_data` of a listed object first
+    "completes" it with one more GET of its own URL (one per issue, pull request,
+    milestone and commit listed), and PyGithub offers no public way to read a list
+    item as it arrived. The base class's `raw_data` getter returns it as stored.
+    tests/test_client_internals.py fails if an upgrade changes this.
+    """
     from github.GithubObject import GithubObject
 
     return GithubObject.raw_data.fget(obj)
@@ -148,14 +155,20 @@ class GitHubClient(dg.ConfigurableResource):
         """The objects of a PyGithub paginated list, page by page, each page retried on its own.
 
         Iterating the list directly, one broken page would end the whole listing.
-        Growing it a page at a time (PyGithub 2.10's `_couldGrow`/`_grow`) keeps the
-        place across a retry: the list moves to its next-page link only once a page
-        has been read whole.
+        Indexing it (`listing[i]`, public: it fetches pages up to item i, following
+        the next-page links) keeps the place across a retry: the list keeps a page
+        and moves to its next link only once the page has been read whole, so a
+        retried index asks for the same page again and an index on a page already
+        read costs no request.
         """
-        page = 0
-        while listing._couldGrow():
-            page += 1
-            yield from self._retrying(listing._grow, f"GitHub {what} page {page}")
+        index = 0
+        while True:
+            try:
+                item = self._retrying(lambda index=index: listing[index], f"GitHub {what} from item {index + 1}")
+            except IndexError:  # no page left
+                return
+            yield item
+            index += 1
 
     def fetch(self, since: datetime | None) -> FetchResult:
         count = _Count()

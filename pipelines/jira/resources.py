@@ -25,6 +25,33 @@ log = logging.getLogger(__name__)
 SEARCH_PAGE_REQUEST = 1000
 """Ask for the most; Jira answers with its own cap (`maxResults` in the reply), which paging follows."""
 
+REST_API_VERSION = "2"
+
+
+def _jira_session(client):
+    """The `requests` session a `jira.JIRA` client sends every request through.
+
+    The one place this module goes past the `jira` library's public API (verified
+    on the pinned jira 3.10.5): `JIRA` neither takes a session nor exposes its own
+    (`_session`), and Lodestar needs it to mount the shared retry policy, to count
+    requests and to page the search itself (see `_get_json`).
+    tests/test_client_internals.py fails if an upgrade changes this.
+    """
+    return client._session
+
+
+def _get_json(client, path: str, params: dict[str, Any]) -> Any:
+    """GET `/rest/api/2/{path}` through the client's session; Jira's error replies raise `JIRAError`.
+
+    The library's public `search_issues` / `enhanced_search_issues` would first GET
+    /field (to translate JQL field names we never use) and add parameters of their
+    own; this asks exactly once per page.
+    """
+    from jira.utils import json_loads
+
+    url = f"{client.server_url}/rest/api/{REST_API_VERSION}/{path}"
+    return json_loads(_jira_session(client).get(url, params=params))
+
 
 def jql_for(projects: list[str], since_local: datetime | None) -> str:
     """Stable order: by creation then key, so an issue updated mid-sync cannot shift the pages."""
@@ -90,14 +117,15 @@ class JiraClient(dg.ConfigurableResource):
         def connect():
             client = JIRA(
                 server=self.url.rstrip("/"),
-                options={"rest_api_version": "2", "check_update": False},
+                options={"rest_api_version": REST_API_VERSION, "check_update": False},
                 timeout=self.timeout_seconds,
                 max_retries=0,
                 get_server_info=False,
                 **auth,
             )
-            mount_retries(client._session, self._retry())
-            client._session.hooks["response"].append(self._count)
+            session = _jira_session(client)
+            mount_retries(session, self._retry())
+            session.hooks["response"].append(self._count)
             info = client.server_info()
             client.deploymentType = info.get("deploymentType")
             return client, info
@@ -151,14 +179,14 @@ class JiraClient(dg.ConfigurableResource):
 
     def _search(self, client, jql: str, retry: RetrySettings) -> list[dict]:
         """Page through the search with the library's session (its search helpers would
-        first fetch /field to translate names we never use)."""
+        first fetch /field to translate names we never use; see `_get_json`)."""
         issues: list[dict] = []
         params = {"jql": jql, "fields": "*all", "expand": "changelog", "maxResults": SEARCH_PAGE_REQUEST}
         if client.deploymentType == "Cloud":
             token = None
             while True:
                 page = call_with_retries(
-                    lambda: client._get_json("search/jql", params={**params, "nextPageToken": token} if token else params),
+                    lambda: _get_json(client, "search/jql", {**params, "nextPageToken": token} if token else params),
                     f"Jira search page after {len(issues)}", retry,
                 )
                 issues += page.get("issues", [])
@@ -168,7 +196,7 @@ class JiraClient(dg.ConfigurableResource):
         start = 0
         while True:
             page = call_with_retries(
-                lambda: client._get_json("search", params={**params, "startAt": start}),
+                lambda: _get_json(client, "search", {**params, "startAt": start}),
                 f"Jira search page at {start}", retry,
             )
             batch = page.get("issues", [])
