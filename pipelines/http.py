@@ -16,8 +16,9 @@ It is applied in two ways:
   `call_with_retries` is that loop for a call that raises (a page whose body
   arrived broken); the alert transport drives it with its delivery outcomes.
 
-Every wait goes through `backoff_pause`, the single place a test patches to
-skip them.
+Every wait goes through `backoff_pause`, so a test can skip them all by patching
+it here (alert deliveries read it through `pipelines.alerts.channels`, which
+re-exports it and is where their tests patch it).
 """
 
 from __future__ import annotations
