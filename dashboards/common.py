@@ -3,8 +3,11 @@
 A page calls `page_context()` first; when it returns None the reason (no
 warehouse yet, bad config) is already on screen and the page stops. Data
 problems raised later are shown by `show_error`, never as a traceback.
+`project_picker` is every page's project choice, so the list, its labels
+and what happens when a project disappears are the same everywhere.
 
-Queries go through `cached_query`, keyed on the published snapshot and, for
+Queries go through `cached_query` (or `page_query`, the same bound to one
+page run for the logic modules), keyed on the published snapshot and, for
 queries that see people's edits, on the edits store's latest audit id: a
 sync's publish or anyone's edit changes the key, so every page shows it on
 the next rerun while repeated reruns hit the cache.
@@ -13,10 +16,10 @@ the next rerun while repeated reruns hit the cache.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
@@ -88,6 +91,101 @@ def cached_query(
         raise TypeError("cached_query takes positional parameters (a list), so they can key the cache")
     key_params = tuple(params) if params is not None else None
     return _cached_query(ctx.settings, ctx.snapshot, ctx.edits if live_edits else -1, sql, key_params, live_edits)
+
+
+def page_query(ctx: PageContext, *, live_edits: bool = False) -> data.Query:
+    """`cached_query` as the plain function the logic modules take, so they can be tested without Streamlit."""
+
+    def run(sql: str, params: Sequence[Any]) -> pl.DataFrame:
+        return cached_query(ctx, sql, list(params), live_edits=live_edits)
+
+    return run
+
+
+def keep_choice(key: str, options: Collection[Any], default: Any) -> bool:
+    """Reset a widget whose stored choice is not offered any more (another project, a new snapshot).
+
+    Done before the widget is drawn, so the page's default replaces the
+    stale value rather than whatever Streamlit would fall back to. True
+    when it was reset.
+    """
+    if st.session_state.get(key) in options:
+        return False
+    st.session_state[key] = default
+    return True
+
+
+# ------------------------------------------------------------------ projects
+
+
+class Project(NamedTuple):
+    """The picked project; `key` is data.ALL_PROJECTS for the "every project" choice."""
+
+    key: str
+    name: str
+
+
+def project_label(key: str, name: str | None) -> str:
+    """How a project is named in pickers and titles: "ERP · ERP 系统上线"."""
+    return f"{key} · {name or key}"
+
+
+def projects(ctx: PageContext, *, with_tasks: bool = False) -> pl.DataFrame:
+    """What every project picker and filter offers: all projects, or only those with tasks for pages about tasks."""
+    return cached_query(ctx, data.PROJECTS_WITH_TASKS_SQL if with_tasks else data.PROJECTS_SQL)
+
+
+def project_picker(
+    ctx: PageContext,
+    key: str,
+    *,
+    where: Any = st,
+    with_tasks: bool = False,
+    all_key: str | None = None,
+    empty_key: str | None = "common.no_projects",
+    on_change: Callable[[], None] | None = None,
+) -> Project | None:
+    """The page's project select box (in `where`: a column, the sidebar), or None after saying why there is none.
+
+    A stored choice the list no longer offers (another snapshot, a removed
+    project) falls back to the first option and counts as a change, so
+    `on_change` clears whatever depended on the old project. `all_key` adds
+    an "every project" first option; `empty_key` is the message for an empty
+    list, None when the page works without projects.
+    """
+    try:
+        frame = projects(ctx, with_tasks=with_tasks)
+    except WarehouseError as error:
+        show_error(error)
+        return None
+    if frame.is_empty() and empty_key is not None:
+        st.info(t(empty_key))
+        return None
+    names = dict(zip(frame["project_key"], frame["project_name"]))
+    if all_key is not None:
+        names = {data.ALL_PROJECTS: t(all_key), **names}
+    if not names:
+        return None
+    labels = {option: name if option == data.ALL_PROJECTS else project_label(option, name)
+              for option, name in names.items()}
+    had_choice = key in st.session_state
+    if keep_choice(key, names, next(iter(names))) and had_choice and on_change is not None:
+        on_change()
+    chosen = where.selectbox(
+        t("common.project"), list(names), key=key, on_change=on_change, format_func=labels.__getitem__
+    )
+    return Project(chosen, names[chosen])
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a save was refused: a translation key and its placeholders, shown in the reader's language."""
+
+    key: str
+    fmt: Mapping[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str | None = None) -> str:
+        return t(self.key, lang, **self.fmt)
 
 
 def current_actor() -> str:

@@ -1,9 +1,11 @@
 """Data access and shaping for the dashboard, kept out of the pages.
 
 Pages stay thin (layout and widgets only) so that the queries and numbers
-they show can be tested without a browser. Every query goes through
-`warehouse.db.read_frame`, i.e. the published read-only snapshot, so the
-dashboard never contends with a running sync.
+they show can be tested without a browser. Queries are run by a `Query`
+function the caller passes: on a page that is `common.page_query`, which
+reads the published read-only snapshot through one cache (so the
+dashboard never contends with a running sync), in tests a plain
+`warehouse.db.read_frame`.
 
 Caching: query results are cached for a minute, keyed on the snapshot's
 path and file identity (mtime, inode, size). A publish replaces the file
@@ -14,18 +16,22 @@ instead of after the TTL.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Final
+from datetime import date, datetime
+from typing import Any, Final
 
 import polars as pl
 import streamlit as st
 
-from warehouse.db import read_frame
 from warehouse.settings import CONFIG_ENV, Settings, load_settings
 
-CACHE_TTL_SECONDS: Final = 60
+Query = Callable[[str, Sequence[Any]], pl.DataFrame]
+"""Runs bound-parameter SQL on the published warehouse: `common.page_query` on a page."""
+
 DEFAULT_TREND_DAYS: Final = 180
+ALL_PROJECTS: Final = ""
+"""The project key standing for "every project" in pickers and filters."""
 
 # Schedule and cost indices, the forecast and bug counts sit beside the mart
 # so the page makes one round trip; projects the planner has not reached yet
@@ -91,6 +97,9 @@ LEFT JOIN mart_project_kpis AS k USING (project_key)
 WHERE d.day > (SELECT max(day) FROM mart_project_daily) - CAST(? AS INTEGER)
 ORDER BY d.project_key, d.day
 """
+
+# The day the marts describe; ages and "overdue" are counted at it, so an old warehouse does not age by the day.
+AS_OF_SQL: Final = "SELECT coalesce(max(as_of), current_date) AS as_of FROM mart_project_kpis"
 
 # Every page's project picker reads one of these two lists.
 PROJECTS_SQL: Final = """
@@ -170,28 +179,37 @@ def snapshot_key(settings: Settings) -> str | None:
 # ------------------------------------------------------------------ queries
 
 
-def portfolio_kpis(settings: Settings) -> pl.DataFrame:
+def priority_rank(column: str) -> str:
+    """SQL ranking the priority in `column` from 1 (highest) to 6 (unknown), so every page orders work alike.
+
+    Tools name priorities differently (Jira "Highest", GitLab "critical",
+    "P0" labels); `column` is a column name written in code, never input.
+    """
+    return f"""CASE
+    WHEN lower({column}) IN ('highest', 'blocker', 'critical', 'urgent', 'p0') THEN 1
+    WHEN lower({column}) IN ('high', 'major', 'p1') THEN 2
+    WHEN lower({column}) IN ('medium', 'normal', 'p2') THEN 3
+    WHEN lower({column}) IN ('low', 'minor', 'p3') THEN 4
+    WHEN lower({column}) IN ('lowest', 'trivial', 'p4') THEN 5
+    ELSE 6 END"""
+
+
+def as_of(query: Query) -> date:
+    """The day the warehouse describes (the marts' as-of), today when the marts are empty."""
+    value = query(AS_OF_SQL, [])["as_of"][0]
+    return value.date() if isinstance(value, datetime) else value
+
+
+def portfolio_kpis(query: Query) -> pl.DataFrame:
     """One row per project from `mart_project_kpis`."""
-    return read_frame(settings, KPI_SQL)
+    return query(KPI_SQL, [])
 
 
-def portfolio_trend(settings: Settings, days: int = DEFAULT_TREND_DAYS) -> pl.DataFrame:
+def portfolio_trend(query: Query, days: int = DEFAULT_TREND_DAYS) -> pl.DataFrame:
     """Daily open and cumulative-resolved task counts per project for the last `days` days of data."""
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
-    return read_frame(settings, TREND_SQL, [int(days)])
-
-
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def cached_portfolio_kpis(_settings: Settings, snapshot: str) -> pl.DataFrame:
-    """`portfolio_kpis`, cached per snapshot (`_settings` is not hashed; `snapshot` names it)."""
-    return portfolio_kpis(_settings)
-
-
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def cached_portfolio_trend(_settings: Settings, snapshot: str, days: int = DEFAULT_TREND_DAYS) -> pl.DataFrame:
-    """`portfolio_trend`, cached per snapshot and window."""
-    return portfolio_trend(_settings, days)
+    return query(TREND_SQL, [int(days)])
 
 
 # ------------------------------------------------------------------ shaping

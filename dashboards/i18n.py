@@ -60,6 +60,9 @@ _SHARED: Final[dict[str, dict[str, str]]] = {
         "zh": "数据仓库中还没有项目。请检查 lodestar.toml 中的数据源后运行 `lodestar sync`。",
         "en": "The warehouse has no projects yet. Check the sources in lodestar.toml, then run `lodestar sync`.",
     },
+    # the project picker every page shares
+    "common.project": {"zh": "项目", "en": "Project"},
+    "common.no_projects": {"zh": "数据仓库中还没有项目。", "en": "The warehouse has no projects yet."},
     "msg.config_error": {"zh": "配置错误：{message}", "en": "Configuration problem: {message}"},
     "msg.warehouse_error": {"zh": "数据仓库错误：{message}", "en": "Warehouse problem: {message}"},
     "msg.no_trend": {"zh": "所选时间范围内没有每日数据。", "en": "No daily data in this period."},

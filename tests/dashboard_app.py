@@ -12,6 +12,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from dashboards.data import Query
+from warehouse.db import read_frame
 from warehouse.settings import Settings, load_settings
 
 APP = Path(__file__).resolve().parents[1] / "dashboards" / "streamlit_app.py"
@@ -58,3 +60,8 @@ def run_page(page: str | None = None, lang: str | None = None) -> AppTest:
 
 def settings_of(config: Path) -> Settings:
     return load_settings(config)
+
+
+def query_of(settings: Settings, *, live_edits: bool = False) -> Query:
+    """What `common.page_query` gives a page, without Streamlit's cache: logic functions are tested on it."""
+    return lambda sql, params: read_frame(settings, sql, list(params), live_edits=live_edits)

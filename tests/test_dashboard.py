@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards import data
 from dashboards.i18n import DEFAULT_LANG, LANGS, STRINGS, t
+from tests.dashboard_app import query_of
 from warehouse.db import open_writer, publish
 from warehouse.settings import CONFIG_ENV, Settings, load_settings
 
@@ -120,15 +121,15 @@ def test_t_formats_and_defaults_to_chinese_outside_a_session() -> None:
 
 
 def test_data_functions_read_the_published_snapshot(published_settings: Settings) -> None:
-    kpis = data.portfolio_kpis(published_settings)
+    kpis = data.portfolio_kpis(query_of(published_settings))
     assert kpis["project_key"].to_list() == ["ERP", "MOB"]
 
-    trend = data.portfolio_trend(published_settings, days=30)
+    trend = data.portfolio_trend(query_of(published_settings), days=30)
     assert trend.height == 2 * 30
     assert trend["day"].max() == AS_OF
     assert set(trend["project_name"]) == {"ERP 系统上线", "Mobile app"}
     with pytest.raises(ValueError):
-        data.portfolio_trend(published_settings, days=0)
+        data.portfolio_trend(query_of(published_settings), days=0)
 
     totals = data.portfolio_totals(kpis)
     assert (totals.projects, totals.tasks, totals.overdue, totals.open_bugs) == (2, 200, 10, 13)

@@ -8,9 +8,10 @@ import duckdb
 import polars as pl
 import pytest
 
+from dashboards import data
 from dashboards.i18n import t
 from dashboards.logic import bugs as logic
-from tests.dashboard_app import run_page
+from tests.dashboard_app import query_of, run_page
 from warehouse.db import read_frame
 from warehouse.settings import Settings
 
@@ -19,10 +20,6 @@ OPEN_AGE_SQL = """
 SELECT (SELECT max(as_of) FROM mart_project_kpis) - created_at::DATE AS age
 FROM tasks WHERE type_category = 'bug' AND NOT is_deleted AND status_category <> 'done'
 """
-
-
-def _query(settings: Settings):
-    return lambda sql, params: read_frame(settings, sql, list(params))
 
 
 def _sql(settings: Settings, sql: str, params: list | None = None) -> pl.DataFrame:
@@ -130,8 +127,8 @@ def test_page_numbers_match_sql(demo_app: Settings) -> None:
 
 
 def test_logic_on_the_demo(demo_app: Settings) -> None:
-    query = _query(demo_app)
-    as_of = logic.as_of(query)
+    query = query_of(demo_app)
+    as_of = data.as_of(query)
     everything = logic.BugFilter()
     summary = logic.summary(query, everything, as_of)
     flow = logic.trend(query, everything, as_of)
@@ -162,13 +159,13 @@ def test_ageing_buckets_on_fresh_bugs(demo_app: Settings) -> None:
         con.execute("UPDATE tasks SET created_at = ?::DATE::TIMESTAMP - INTERVAL (?) DAY WHERE task_id = ?",
                     [as_of, days, task_id])
     con.close()
-    ages = logic.ageing(_query(demo_app), logic.BugFilter(), as_of)
+    ages = logic.ageing(query_of(demo_app), logic.BugFilter(), as_of)
     assert ages["open_bugs"].to_list() == _expected_buckets(demo_app)
     assert ages["open_bugs"].to_list()[:3] == [2, 2, 2]
 
 
 def test_empty_warehouse_and_empty_selection(demo_app: Settings) -> None:
-    query = _query(demo_app)
+    query = query_of(demo_app)
     nothing = logic.BugFilter("OPS", ("no such priority",))
     assert logic.summary(query, nothing, date(2026, 6, 1)).bugs == 0
     assert logic.ageing(query, nothing, date(2026, 6, 1))["open_bugs"].to_list() == [0, 0, 0, 0]

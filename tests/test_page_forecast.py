@@ -12,15 +12,11 @@ import pytest
 from dashboards.common import format_date
 from dashboards.i18n import t
 from dashboards.logic import forecast as logic
-from tests.dashboard_app import run_page
+from tests.dashboard_app import query_of, run_page
 from warehouse.db import read_frame
 from warehouse.settings import Settings
 
 PAGE = "app_pages/forecast.py"
-
-
-def _query(settings: Settings):
-    return lambda sql, params: read_frame(settings, sql, list(params), live_edits=True)
 
 
 def _sql(settings: Settings, sql: str, params: list | None = None) -> pl.DataFrame:
@@ -106,7 +102,7 @@ def test_page_shows_published_p85_how_many_and_top_risk(demo_app: Settings) -> N
 
 
 def test_summary_milestone_finishes_after_all_its_leaves(demo_app: Settings) -> None:
-    query = _query(demo_app)
+    query = query_of(demo_app, live_edits=True)
     published = logic.published_forecast(query, "DP")
     sim = logic.simulate_project(demo_app, "DP", logic.status_date_for(published, demo_app), published["due_date"])
     assert sim is not None and sim.runs == published["runs"]
@@ -133,7 +129,7 @@ def test_summary_milestone_finishes_after_all_its_leaves(demo_app: Settings) -> 
 
 
 def test_how_many_by_is_monotone_and_bounded(demo_app: Settings) -> None:
-    query = _query(demo_app)
+    query = query_of(demo_app, live_edits=True)
     weeks = logic.throughput_history(query, "ERP", 12)
     assert weeks.height == 12
     assert int(weeks["resolved"].sum()) == int(_sql(
@@ -182,7 +178,7 @@ def test_edge_cases_show_messages(demo_app: Settings) -> None:
         "DELETE FROM task_predictions",
         "UPDATE mart_project_daily SET tasks_resolved = 0 WHERE project_key = 'ERP'",
     )
-    query = _query(demo_app)
+    query = query_of(demo_app, live_edits=True)
     with pytest.raises(logic.NotSchedulable, match="cycle"):
         logic.simulate_project(demo_app, "DP", date(2026, 11, 27), None)
     assert logic.simulate_project(demo_app, "OPS", date(2026, 11, 27), None) is None

@@ -12,9 +12,10 @@ import pytest
 from openpyxl import load_workbook
 from streamlit.runtime.media_file_manager import MediaFileManager
 
+from dashboards import data
 from dashboards.i18n import t
 from dashboards.logic import hours as logic
-from tests.dashboard_app import run_page
+from tests.dashboard_app import query_of, run_page
 from warehouse.settings import Settings
 
 PAGE = "app_pages/hours.py"
@@ -61,7 +62,7 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], bytes]]
 
 
 def test_default_window_ends_at_latest_worklog_and_starts_on_monday(demo_app: Settings) -> None:
-    first, last = logic.worklog_bounds(demo_app)
+    first, last = logic.worklog_bounds(query_of(demo_app))
     assert last == _last_day(demo_app)
     start, end = logic.default_window(last)
     assert end == last
@@ -74,8 +75,8 @@ def test_default_window_ends_at_latest_worklog_and_starts_on_monday(demo_app: Se
 
 def test_utilisation_of_one_person_matches_independent_sql(demo_app: Settings) -> None:
     start, end = _default_window(demo_app)
-    cube = logic.hours_cube(demo_app, logic.HoursFilter(start, end))
-    people = logic.people_frame(demo_app)
+    cube = logic.hours_cube(query_of(demo_app), logic.HoursFilter(start, end))
+    people = logic.people_frame(query_of(demo_app))
     weeks = logic.working_weeks(start, end, demo_app.calendar.country)
     table = logic.person_utilisation(cube, people, weeks)
 
@@ -96,7 +97,7 @@ def test_utilisation_of_one_person_matches_independent_sql(demo_app: Settings) -
     assert row["flag"] == ("over" if expected > 1 else "under" if expected < 0.6 else "")
     assert table["hours"].sum() == pytest.approx(_hours(demo_app, start, end))
 
-    labels = logic.project_labels(logic.projects_frame(demo_app), "none")
+    labels = logic.project_labels(query_of(demo_app)(data.PROJECTS_SQL, []), "none")
     weekly = logic.weekly_by_project(cube, labels, "other", max_projects=2)
     assert weekly["hours"].sum() == pytest.approx(table["hours"].sum())
     assert set(weekly["project"]) <= set(labels.values()) | {"other"}
@@ -110,18 +111,18 @@ def test_utilisation_of_one_person_matches_independent_sql(demo_app: Settings) -
 
 def test_project_filter_is_applied_in_sql(demo_app: Settings) -> None:
     start, end = _default_window(demo_app)
-    cube = logic.hours_cube(demo_app, logic.HoursFilter(start, end, ("ERP",)))
+    cube = logic.hours_cube(query_of(demo_app), logic.HoursFilter(start, end, ("ERP",)))
     assert set(cube["project_key"]) == {"ERP"}
     assert cube["hours"].sum() == pytest.approx(_hours(demo_app, start, end, "t.project_key = ?", ["ERP"]))
-    off_task = logic.hours_cube(demo_app, logic.HoursFilter(start, end, (logic.NO_PROJECT,)))
+    off_task = logic.hours_cube(query_of(demo_app), logic.HoursFilter(start, end, (logic.NO_PROJECT,)))
     assert off_task["hours"].sum() == pytest.approx(_hours(demo_app, start, end, "w.task_id IS NULL"))
-    assert logic.hours_cube(demo_app, logic.HoursFilter(start, end, teams=("no such team",))).is_empty()
+    assert logic.hours_cube(query_of(demo_app), logic.HoursFilter(start, end, teams=("no such team",))).is_empty()
 
 
 def test_excel_report_loads_back_and_matches_sql(demo_app: Settings) -> None:
-    month = logic.report_months(demo_app)[1]
+    month = logic.report_months(query_of(demo_app))[1]
     first, following = logic.month_bounds(month)
-    report = logic.monthly_report(demo_app, month, None)
+    report = logic.monthly_report(query_of(demo_app), month, None)
     book = load_workbook(io.BytesIO(logic.report_workbook(report, "en")))
     assert book.sheetnames == ["Summary", "Tasks completed", "Worklogs"]
     summary = list(book["Summary"].values)
@@ -149,7 +150,7 @@ def test_excel_report_loads_back_and_matches_sql(demo_app: Settings) -> None:
     assert next(zh["汇总"].values)[2] == "工时 (h)"
 
     person = report.summary["person_id"][0]
-    one = logic.monthly_report(demo_app, month, person)
+    one = logic.monthly_report(query_of(demo_app), month, person)
     assert one.summary.height == 1
     assert one.summary["hours"][0] == pytest.approx(report.summary["hours"][0])
     rate = one.summary["on_time_rate"][0]
@@ -159,7 +160,7 @@ def test_excel_report_loads_back_and_matches_sql(demo_app: Settings) -> None:
 
 
 def test_empty_month_gives_an_empty_report(demo_app: Settings) -> None:
-    report = logic.monthly_report(demo_app, date(1999, 1, 1), None)
+    report = logic.monthly_report(query_of(demo_app), date(1999, 1, 1), None)
     assert report.summary.is_empty() and report.tasks.is_empty() and report.worklogs.is_empty()
     book = load_workbook(io.BytesIO(logic.report_workbook(report, "zh")))
     assert book["汇总"].max_row == 1
@@ -192,7 +193,7 @@ def test_page_shows_hours_utilisation_and_report(
     pivot = at.dataframe[1].value
     assert pivot["total"].sum() == pytest.approx(total)
 
-    month = logic.report_months(demo_app)[0]
+    month = logic.report_months(query_of(demo_app))[0]
     first, following = logic.month_bounds(month)
     month_hours = _sql(demo_app, "SELECT sum(hours) FROM worklogs WHERE started_at >= ? AND started_at < ?", [first, following])[0][0]
     assert metrics[t("hours.kpi.month_hours", lang)] == t("unit.hours", lang, value=f"{month_hours:,.1f}")
@@ -218,7 +219,7 @@ def test_filters_and_personal_report_through_widgets(demo_app: Settings, downloa
     metrics = {metric.label: metric.value for metric in at.metric}
     assert metrics["Hours logged"] == f"{_hours(demo_app, *narrow):,.0f} h"
 
-    month = logic.report_months(demo_app)[1]
+    month = logic.report_months(query_of(demo_app))[1]
     first, following = logic.month_bounds(month)
     person, name, hours = _sql(
         demo_app,

@@ -9,17 +9,14 @@ import polars as pl
 import pytest
 
 from dashboards.common import format_date
+from dashboards import data
 from dashboards.i18n import t
 from dashboards.logic import kanban as logic
-from tests.dashboard_app import run_page
+from tests.dashboard_app import query_of, run_page
 from warehouse.db import read_frame
 from warehouse.settings import Settings
 
 PAGE = "app_pages/kanban.py"
-
-
-def _query(settings: Settings):
-    return lambda sql, params: read_frame(settings, sql, list(params), live_edits=True)
 
 
 def _sql(settings: Settings, sql: str, params: list | None = None) -> pl.DataFrame:
@@ -119,8 +116,8 @@ def test_board_by_sprint_and_person_matches_sql(demo_app: Settings) -> None:
 
 
 def test_done_column_shows_most_recent_first(demo_app: Settings) -> None:
-    query = _query(demo_app)
-    as_of = logic.as_of(query)
+    query = query_of(demo_app, live_edits=True)
+    as_of = data.as_of(query)
     board = logic.board(query, "ERP", "sprint", logic.NO_LANE, as_of, cap=5)
     expected = _sql(
         demo_app,
@@ -135,8 +132,8 @@ def test_done_column_shows_most_recent_first(demo_app: Settings) -> None:
 
 
 def test_lanes_cover_every_task_of_the_project(demo_app: Settings) -> None:
-    query = _query(demo_app)
-    as_of = logic.as_of(query)
+    query = query_of(demo_app, live_edits=True)
+    as_of = data.as_of(query)
     total = _counts(demo_app, "project_key = 'DP'", [])
     for group_by in logic.GROUP_BY:
         lanes = logic.lanes(query, "DP", group_by, as_of)
@@ -158,8 +155,8 @@ def test_plan_editor_reassignment_moves_the_card(demo_app: Settings) -> None:
            ORDER BY t.task_id, p.person_id LIMIT 1""",
     ).row(0)
     save_edit(demo_app, "plan_tasks", {"task_id": task_id, "assignee_id": person}, "tester", "upsert")
-    query = _query(demo_app)
-    as_of = logic.as_of(query)
+    query = query_of(demo_app, live_edits=True)
+    as_of = data.as_of(query)
     board = logic.board(query, "OPS", "person", person, as_of, cap=100)
     assert task_id in board.cards["todo"]["task_id"].to_list()
 

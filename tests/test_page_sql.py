@@ -13,7 +13,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 
 from dashboards.i18n import t
 from dashboards.logic import sql as logic
-from tests.dashboard_app import run_page
+from tests.dashboard_app import query_of, run_page
 from warehouse.settings import Settings
 
 PAGE = "app_pages/sql.py"
@@ -110,7 +110,7 @@ def test_downloads_parse_back(demo_app: Settings) -> None:
 
 
 def test_schema_lists_tables_with_documented_columns(demo_app: Settings) -> None:
-    schema = logic.schema_columns(demo_app)
+    schema = logic.schema_columns(query_of(demo_app))
     tasks = schema.filter(pl.col("table_name") == "tasks")
     assert tasks.height == _count(demo_app, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'tasks'")
     meaning = dict(zip(tasks["column_name"], tasks["description"]))

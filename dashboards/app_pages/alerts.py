@@ -12,7 +12,7 @@ from typing import Final
 
 import streamlit as st
 
-from dashboards import common, data
+from dashboards import common
 from dashboards.i18n import current_lang, t
 from dashboards.logic import alerts as logic
 from warehouse.alert_store import mute_rule_for_task, set_alert_state
@@ -35,7 +35,7 @@ def _filters(lang: str, projects: dict[str, str]) -> logic.AlertFilter:
                                         format_func=partial(_label, "severity", lang=lang),
                                         key="alerts.filter.severity")
     project_keys = columns[2].multiselect(t("alerts.filter.project"), list(projects), placeholder=t("alerts.all"),
-                                          format_func=lambda key: f"{key} · {projects.get(key, key)}",
+                                          format_func=lambda key: common.project_label(key, projects.get(key)),
                                           key="alerts.filter.project")
     rules = columns[3].multiselect(t("alerts.filter.rule"), logic.rule_choices(), placeholder=t("alerts.all"),
                                    format_func=partial(_label, "rule", lang=lang), key="alerts.filter.rule")
@@ -111,7 +111,7 @@ def render() -> None:
         deliveries = logic.delivery_frame(ctx.settings)
         failures = logic.recent_failures(deliveries, utc_now())
         counts = logic.counts(ctx.settings)
-        projects = common.cached_query(ctx, data.PROJECTS_SQL)
+        projects = common.projects(ctx)
         chosen = _filters(lang, dict(zip(projects["project_key"], projects["project_name"])))
         frame = logic.alert_frame(ctx.settings, lang, chosen)
     except (WarehouseError, ConfigError) as error:

@@ -5,7 +5,6 @@ Layout and widgets only; the queries are in `dashboards.logic.bugs`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -13,7 +12,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards import common
+from dashboards import common, data
 from dashboards.i18n import t
 from dashboards.logic import bugs as logic
 from warehouse.db import WarehouseError
@@ -22,26 +21,14 @@ PROJECT_KEY = "bugs_project"
 PRIORITY_KEY = "bugs_priority"
 
 
-def _query(ctx: common.PageContext) -> logic.Query:
-    def run(sql: str, params: Sequence[Any]) -> pl.DataFrame:
-        return common.cached_query(ctx, sql, list(params))
-
-    return run
-
-
-def _filters(query: logic.Query, projects: pl.DataFrame) -> logic.BugFilter:
-    names = {logic.ALL_PROJECTS: t("bugs.all_projects"), **dict(zip(projects["project_key"], projects["project_name"]))}
-    keys = list(names)
-    if st.session_state.get(PROJECT_KEY) not in keys:
-        st.session_state[PROJECT_KEY] = logic.ALL_PROJECTS
+def _filters(ctx: common.PageContext, query: data.Query) -> logic.BugFilter | None:
     left, right = st.columns(2)
-    project_key = left.selectbox(
-        t("bugs.project"),
-        keys,
-        key=PROJECT_KEY,
-        format_func=lambda key: names[key] if key == logic.ALL_PROJECTS else f"{names[key]} ({key})",
+    project = common.project_picker(
+        ctx, PROJECT_KEY, where=left, with_tasks=True, all_key="bugs.all_projects", empty_key="bugs.no_projects"
     )
-    options = logic.priorities(query, project_key)
+    if project is None:
+        return None
+    options = logic.priorities(query, project.key)
     stored = st.session_state.get(PRIORITY_KEY) or []
     st.session_state[PRIORITY_KEY] = [value for value in stored if value in options]
     chosen = right.multiselect(
@@ -51,7 +38,7 @@ def _filters(query: logic.Query, projects: pl.DataFrame) -> logic.BugFilter:
         format_func=lambda value: value or t("bugs.no_priority"),
         help=t("bugs.priority_help"),
     )
-    return logic.BugFilter(project_key, tuple(chosen))
+    return logic.BugFilter(project.key, tuple(chosen))
 
 
 def _metrics(summary: logic.Summary) -> None:
@@ -207,7 +194,7 @@ def _density(modules: pl.DataFrame, people: pl.DataFrame) -> None:
             )
 
 
-def _content(query: logic.Query, where: logic.BugFilter, as_of: date) -> None:
+def _content(query: data.Query, where: logic.BugFilter, as_of: date) -> None:
     summary = logic.summary(query, where, as_of)
     if summary.bugs == 0:
         st.info(t("bugs.no_bugs"))
@@ -226,15 +213,11 @@ def render() -> None:
     ctx = common.page_context()
     if ctx is None:
         return
-    query = _query(ctx)
+    query = common.page_query(ctx)
     try:
-        projects = logic.projects(query)
-        if projects.is_empty():
-            st.info(t("bugs.no_projects"))
-            return
-        as_of = logic.as_of(query)
-        where = _filters(query, projects)
-        _content(query, where, as_of)
+        where = _filters(ctx, query)
+        if where is not None:
+            _content(query, where, data.as_of(query))
     except (WarehouseError, ValueError) as error:
         common.show_error(error)
 

@@ -6,7 +6,6 @@ factors are in `dashboards.logic.forecast`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,7 +13,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards import common
+from dashboards import common, data
 from dashboards.i18n import t
 from dashboards.logic import forecast as logic
 from warehouse.db import WarehouseError
@@ -42,13 +41,6 @@ def _throughput(
     snapshot: str, open_count: int, weeks: pl.DataFrame, start: date, when: date
 ) -> logic.ThroughputForecast:
     return logic.forecast_throughput(open_count, weeks, start, when)
-
-
-def _query(ctx: common.PageContext) -> logic.Query:
-    def run(sql: str, params: Sequence[Any]) -> pl.DataFrame:
-        return common.cached_query(ctx, sql, list(params), live_edits=True)
-
-    return run
 
 
 def _percent(value: float | None) -> str:
@@ -182,7 +174,7 @@ def _keep_date_in_range(key: str, low: date, high: date, default: date) -> None:
         st.session_state[key] = default
 
 
-def _by_date_section(ctx: common.PageContext, query: logic.Query, project_key: str, start: date) -> None:
+def _by_date_section(ctx: common.PageContext, query: data.Query, project_key: str, start: date) -> None:
     st.subheader(t("forecast.by_date_header"))
     low, high = start + timedelta(days=1), start + timedelta(days=MAX_HORIZON_DAYS)
     _keep_date_in_range(BY_DATE_KEY, low, high, start + timedelta(days=DEFAULT_HORIZON_DAYS))
@@ -232,7 +224,7 @@ def _by_date_section(ctx: common.PageContext, query: logic.Query, project_key: s
     )
 
 
-def _risk_section(query: logic.Query, project_key: str) -> None:
+def _risk_section(query: data.Query, project_key: str) -> None:
     st.subheader(t("forecast.risk_header"))
     rows = st.select_slider(t("forecast.risk_rows"), options=RISK_ROW_CHOICES, value=logic.DEFAULT_RISK_ROWS,
                             key=RISK_ROWS_KEY)
@@ -278,31 +270,19 @@ def render() -> None:
     ctx = common.page_context()
     if ctx is None:
         return
-    query = _query(ctx)
-    try:
-        projects = logic.projects(query)
-    except (WarehouseError, ValueError) as error:
-        common.show_error(error)
+    project = common.project_picker(ctx, PROJECT_KEY, with_tasks=True, empty_key="forecast.no_projects")
+    if project is None:
         return
-    if projects.is_empty():
-        st.info(t("forecast.no_projects"))
-        return
-    names = dict(zip(projects["project_key"], projects["project_name"]))
-    keys = list(names)
-    if st.session_state.get(PROJECT_KEY) not in keys:
-        st.session_state[PROJECT_KEY] = keys[0]
-    project_key = st.selectbox(
-        t("forecast.project"), keys, key=PROJECT_KEY, format_func=lambda key: f"{names[key]} ({key})"
-    )
+    query = common.page_query(ctx, live_edits=True)
     try:
-        published = logic.published_forecast(query, project_key)
+        published = logic.published_forecast(query, project.key)
     except (WarehouseError, ValueError) as error:
         common.show_error(error)
         return
 
-    _finish_section(ctx, project_key, published)
-    _by_date_section(ctx, query, project_key, logic.status_date_for(published, ctx.settings))
-    _risk_section(query, project_key)
+    _finish_section(ctx, project.key, published)
+    _by_date_section(ctx, query, project.key, logic.status_date_for(published, ctx.settings))
+    _risk_section(query, project.key)
 
 
 render()

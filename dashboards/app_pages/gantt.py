@@ -16,7 +16,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards import common, data
+from dashboards import common
 from dashboards.i18n import t
 from dashboards.logic import gantt as logic
 from warehouse.db import WarehouseError
@@ -316,23 +316,17 @@ def render() -> None:
     ctx = common.page_context()
     if ctx is None:
         return
+    project = common.project_picker(ctx, PROJECT_KEY, on_change=_reset_filters)
+    if project is None:
+        return
     try:
-        projects = common.cached_query(ctx, data.PROJECTS_SQL)
-        if projects.is_empty():
-            st.info(t("gantt.no_projects"))
-            return
-        project_names = dict(zip(projects["project_key"], projects["project_name"]))
-        project = st.selectbox(
-            t("gantt.project"), list(project_names), key=PROJECT_KEY, on_change=_reset_filters,
-            format_func=lambda k: f"{k} · {project_names[k]}",
-        )
-        sched = logic.cached_project_schedule(ctx.settings, ctx.snapshot, ctx.edits, project)
+        sched = logic.cached_project_schedule(ctx.settings, ctx.snapshot, ctx.edits, project.key)
         people = common.cached_query(ctx, "SELECT person_id, display_name FROM people")
     except (WarehouseError, ConfigError, ValueError) as error:
         common.show_error(error)
         return
     if sched.is_empty:
-        st.info(t("gantt.no_tasks", project=project))
+        st.info(t("gantt.no_tasks", project=project.key))
         return
     st.caption(t("gantt.status_date", date=common.format_date(sched.status_date)))
     if sched.problem:
@@ -344,7 +338,8 @@ def render() -> None:
             sched.tasks, sched.ancestors, people=chosen["people"], phases=chosen["phases"],
             critical_only=chosen["critical_only"], hide_done=chosen["hide_done"],
         )
-        signature = repr((project, chosen["people"], chosen["phases"], chosen["critical_only"], chosen["hide_done"]))
+        signature = repr((project.key, chosen["people"], chosen["phases"], chosen["critical_only"],
+                          chosen["hide_done"]))
         view = _view(ctx, sched, filtered, signature)
         baseline = _baseline_dates(ctx, view["baseline"])
     except (WarehouseError, ValueError) as error:
@@ -370,7 +365,7 @@ def render() -> None:
         st.caption(t("gantt.links_capped", total=f"{link_total:,}", shown=f"{arrows.height // 2:,}"))
     chart = _gantt_chart(
         frame, arrows, logic.today(ctx.settings),
-        t("gantt.chart_title", project=f"{project} · {project_names[project]}"),
+        t("gantt.chart_title", project=common.project_label(project.key, project.name)),
         show_baseline=bool(view["baseline"]), show_whiskers=chosen["whiskers"],
     )
     st.altair_chart(chart, width="stretch")

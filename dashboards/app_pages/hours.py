@@ -13,11 +13,10 @@ import pandas as pd
 import polars as pl
 import streamlit as st
 
-from dashboards import common
+from dashboards import common, data
 from dashboards.i18n import current_lang, t
 from dashboards.logic import hours as logic
 from warehouse.db import WarehouseError
-from warehouse.settings import Settings
 
 WINDOW_KEY = "hours_window"
 PROJECTS_KEY = "hours_projects"
@@ -31,41 +30,6 @@ _FLAG_COLOURS = {
     "over": "background-color: rgba(220, 38, 38, 0.25)",
     "under": "background-color: rgba(245, 158, 11, 0.25)",
 }
-
-
-# ------------------------------------------------------------------ cached data
-
-
-@st.cache_data(ttl=common.CACHE_TTL_SECONDS, show_spinner=False)
-def _bounds(_settings: Settings, snapshot: str) -> tuple[date | None, date | None]:
-    return logic.worklog_bounds(_settings)
-
-
-@st.cache_data(ttl=common.CACHE_TTL_SECONDS, show_spinner=False)
-def _people(_settings: Settings, snapshot: str) -> pl.DataFrame:
-    return logic.people_frame(_settings)
-
-
-@st.cache_data(ttl=common.CACHE_TTL_SECONDS, show_spinner=False)
-def _projects(_settings: Settings, snapshot: str) -> pl.DataFrame:
-    return logic.projects_frame(_settings)
-
-
-@st.cache_data(ttl=common.CACHE_TTL_SECONDS, show_spinner=False)
-def _cube(
-    _settings: Settings, snapshot: str, start: date, end: date, projects: tuple[str, ...], teams: tuple[str, ...]
-) -> pl.DataFrame:
-    return logic.hours_cube(_settings, logic.HoursFilter(start, end, projects, teams))
-
-
-@st.cache_data(ttl=common.CACHE_TTL_SECONDS, show_spinner=False)
-def _months(_settings: Settings, snapshot: str) -> list[date]:
-    return logic.report_months(_settings)
-
-
-@st.cache_data(ttl=common.CACHE_TTL_SECONDS, show_spinner=False)
-def _monthly(_settings: Settings, snapshot: str, month: date, person_id: str | None) -> logic.MonthlyReport:
-    return logic.monthly_report(_settings, month, person_id)
 
 
 # ------------------------------------------------------------------ filters
@@ -193,9 +157,9 @@ def _month_label(month: date) -> str:
     return f"{month.year}年{month.month}月" if current_lang() == "zh" else f"{month:%b %Y}"
 
 
-def _report_section(ctx: common.PageContext, people: pl.DataFrame) -> None:
+def _report_section(query: data.Query, people: pl.DataFrame) -> None:
     st.subheader(t("hours.report_header"))
-    months = _months(ctx.settings, ctx.snapshot)
+    months = logic.report_months(query)
     if not months:
         st.info(t("hours.report.empty"))
         return
@@ -214,7 +178,7 @@ def _report_section(ctx: common.PageContext, people: pl.DataFrame) -> None:
         t("hours.report.person"), options=list(person_labels), format_func=person_labels.__getitem__, key=PERSON_KEY
     )
     person_id = person or None
-    report = _monthly(ctx.settings, ctx.snapshot, month, person_id)
+    report = logic.monthly_report(query, month, person_id)
     if report.summary.is_empty():
         st.info(t("hours.report.empty"))
         return
@@ -249,8 +213,7 @@ def _report_section(ctx: common.PageContext, people: pl.DataFrame) -> None:
         "tasks": t("hours.report.tasks_tab"),
         "worklogs": t("hours.report.worklogs_tab"),
     }
-    if st.session_state.get(DETAIL_KEY) not in details:
-        st.session_state[DETAIL_KEY] = "summary"
+    common.keep_choice(DETAIL_KEY, details, "summary")
     # One table at a time rather than tabs: tabs draw all three grids on every rerun.
     detail = st.segmented_control(
         t("hours.report.detail"), options=list(details), format_func=details.__getitem__, key=DETAIL_KEY,
@@ -295,8 +258,9 @@ def _detail(frame: pl.DataFrame, headers: dict[str, str], typed: dict[str, objec
     st.dataframe(frame.select(list(headers)).head(MAX_DETAIL_ROWS), hide_index=True, column_config=config)
 
 
-def _overview(ctx: common.PageContext, window: logic.HoursFilter, people: pl.DataFrame, projects: pl.DataFrame) -> None:
-    cube = _cube(ctx.settings, ctx.snapshot, window.start, window.end, window.projects, window.teams)
+def _overview(ctx: common.PageContext, query: data.Query, window: logic.HoursFilter, people: pl.DataFrame,
+              projects: pl.DataFrame) -> None:
+    cube = logic.hours_cube(query, window)
     if cube.is_empty():
         st.info(t("hours.no_hours"))
         return
@@ -340,10 +304,11 @@ def render() -> None:
     ctx = common.page_context()
     if ctx is None:
         return
+    query = common.page_query(ctx)
     try:
-        first, last = _bounds(ctx.settings, ctx.snapshot)
-        people = _people(ctx.settings, ctx.snapshot)
-        projects = _projects(ctx.settings, ctx.snapshot)
+        first, last = logic.worklog_bounds(query)
+        people = logic.people_frame(query)
+        projects = common.projects(ctx)
     except (WarehouseError, ValueError) as error:
         common.show_error(error)
         return
@@ -354,13 +319,13 @@ def render() -> None:
     window = _filters(first, last, projects, people)
     if window is not None:
         try:
-            _overview(ctx, window, people, projects)
+            _overview(ctx, query, window, people, projects)
         except (WarehouseError, ValueError) as error:
             common.show_error(error)
 
     st.divider()
     try:
-        _report_section(ctx, people)
+        _report_section(query, people)
     except (WarehouseError, ValueError) as error:
         common.show_error(error)
 

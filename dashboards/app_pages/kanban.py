@@ -5,13 +5,10 @@ Layout and widgets only; queries and card text are in `dashboards.logic.kanban`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import polars as pl
 import streamlit as st
 
-from dashboards import common
+from dashboards import common, data
 from dashboards.i18n import t
 from dashboards.logic import kanban as logic
 from warehouse.db import WarehouseError
@@ -21,21 +18,6 @@ GROUP_KEY = "kanban_group"
 LANE_KEY = "kanban_lane"
 CAP_KEY = "kanban_cap"
 CAP_CHOICES = (10, 25, 50, 100)
-
-
-def _query(ctx: common.PageContext) -> logic.Query:
-    """Cached reads with live edits: a plan editor's reassignment moves the card at once."""
-
-    def run(sql: str, params: Sequence[Any]) -> pl.DataFrame:
-        return common.cached_query(ctx, sql, list(params), live_edits=True)
-
-    return run
-
-
-def _keep_valid(key: str, options: list[Any], default: Any) -> None:
-    """Reset a picker whose stored choice is not offered any more (another project, a new snapshot)."""
-    if st.session_state.get(key) not in options:
-        st.session_state[key] = default
 
 
 def _lane_table(lanes: pl.DataFrame, group_by: str) -> None:
@@ -74,29 +56,18 @@ def render() -> None:
     ctx = common.page_context()
     if ctx is None:
         return
-    query = _query(ctx)
-    try:
-        projects = logic.projects(query)
-        as_of = logic.as_of(query)
-    except (WarehouseError, ValueError) as error:
-        common.show_error(error)
-        return
-    if projects.is_empty():
-        st.info(t("kanban.no_projects"))
-        return
-
-    names = dict(zip(projects["project_key"], projects["project_name"]))
-    keys = list(names)
-    _keep_valid(PROJECT_KEY, keys, keys[0])
+    # Live edits: a plan editor's reassignment moves the card at once.
+    query = common.page_query(ctx, live_edits=True)
     left, middle, right = st.columns([2, 1, 3])
-    project_key = left.selectbox(
-        t("kanban.project"), keys, key=PROJECT_KEY, format_func=lambda key: f"{names[key]} ({key})"
-    )
+    project = common.project_picker(ctx, PROJECT_KEY, where=left, with_tasks=True, empty_key="kanban.no_projects")
+    if project is None:
+        return
     group_by = middle.radio(
         t("kanban.group_by"), logic.GROUP_BY, key=GROUP_KEY, format_func=lambda g: t(f"kanban.group.{g}")
     )
     try:
-        lanes = logic.lanes(query, project_key, group_by, as_of)
+        as_of = data.as_of(query)
+        lanes = logic.lanes(query, project.key, group_by, as_of)
     except (WarehouseError, ValueError) as error:
         common.show_error(error)
         return
@@ -106,7 +77,7 @@ def render() -> None:
 
     lane_rows = {row["lane_id"]: row for row in lanes.iter_rows(named=True)}
     lane_ids = list(lane_rows)
-    _keep_valid(LANE_KEY, lane_ids, logic.default_lane(lanes))
+    common.keep_choice(LANE_KEY, lane_ids, logic.default_lane(lanes))
     lane_id = right.selectbox(
         t(f"kanban.lane.{group_by}"),
         lane_ids,
@@ -118,7 +89,7 @@ def render() -> None:
     )
 
     try:
-        board = logic.board(query, project_key, group_by, lane_id, as_of, cap)
+        board = logic.board(query, project.key, group_by, lane_id, as_of, cap)
     except (WarehouseError, ValueError) as error:
         common.show_error(error)
         return

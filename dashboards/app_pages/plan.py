@@ -18,13 +18,14 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards import common, data
+from dashboards import common
 from dashboards.i18n import current_lang, t
 from dashboards.logic import gantt as schedule_logic
 from dashboards.logic import plan as logic
 from warehouse.db import WarehouseError, save_edits
 from warehouse.settings import ConfigError
 
+PROJECT_KEY = "plan_project"
 FLASH_KEY = "plan_flash"
 LEVEL_KEY = "plan_levelled"
 LOADED_KEY = "plan_task_loaded"
@@ -98,7 +99,7 @@ def _show_flash() -> None:
         st.success(message)
 
 
-def _show_problems(problems: list[logic.Problem]) -> None:
+def _show_problems(problems: list[common.Problem]) -> None:
     st.error(t("plan.not_saved") + "\n\n" + "\n".join(f"- {p.text()}" for p in problems))
 
 
@@ -489,25 +490,21 @@ def render() -> None:
     ctx = common.page_context()
     if ctx is None:
         return
+    project = common.project_picker(ctx, PROJECT_KEY)
+    if project is None:
+        return
     try:
-        projects = common.cached_query(ctx, data.PROJECTS_SQL)
-        if projects.is_empty():
-            st.info(t("plan.no_projects"))
-            return
-        project_names = dict(zip(projects["project_key"], projects["project_name"]))
-        project = st.selectbox(t("plan.project"), list(project_names), key="plan_project",
-                               format_func=lambda k: f"{k} · {project_names.get(k, k)}")
-        sched = schedule_logic.cached_project_schedule(ctx.settings, ctx.snapshot, ctx.edits, project)
+        sched = schedule_logic.cached_project_schedule(ctx.settings, ctx.snapshot, ctx.edits, project.key)
         people_frame = common.cached_query(
             ctx, "SELECT person_id, coalesce(display_name, person_id) AS name FROM people ORDER BY name, person_id"
         )
-        links = common.cached_query(ctx, PROJECT_LINKS_SQL, [project], live_edits=True)
+        links = common.cached_query(ctx, PROJECT_LINKS_SQL, [project.key], live_edits=True)
     except (WarehouseError, ConfigError, ValueError) as error:
         common.show_error(error)
         return
     st.caption(t("plan.intro"))
     if sched.is_empty or sched.tasks.filter(~pl.col("is_summary")).is_empty():
-        st.info(t("plan.no_tasks", project=project))
+        st.info(t("plan.no_tasks", project=project.key))
         return
     if sched.problem:
         st.warning(t("plan.cpm_problem", message=sched.problem))
@@ -519,10 +516,10 @@ def render() -> None:
         lambda: _task_tab(ctx, sched, labels, people),
         lambda: _dependency_tab(ctx, sched, labels, links),
         lambda: _bulk_tab(ctx, sched, labels, people),
-        lambda: _baseline_tab(ctx, project),
-        lambda: _levelling_tab(ctx, project, labels),
-        lambda: _export_tab(ctx, project, project_names.get(project, project)),
-        lambda: _history_tab(ctx, project, people),
+        lambda: _baseline_tab(ctx, project.key),
+        lambda: _levelling_tab(ctx, project.key, labels),
+        lambda: _export_tab(ctx, project.key, project.name),
+        lambda: _history_tab(ctx, project.key, people),
     ]
     for tab, section in zip(tabs, sections):
         with tab:

@@ -10,10 +10,9 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards import data
+from dashboards import common, data
 from dashboards.i18n import t
 from warehouse.db import WarehouseError
-from warehouse.settings import ConfigError
 
 
 def _project_columns() -> dict[str, object]:
@@ -66,19 +65,15 @@ def _trend_chart(trend: pl.DataFrame) -> alt.Chart:
 def render() -> None:
     """Draw the page."""
     st.title(t("portfolio.title"))
-    try:
-        settings = data.get_settings()
-        snapshot = data.snapshot_key(settings)
-        if snapshot is None:
-            st.info(t("msg.no_data", path=settings.warehouse.published_path))
-            return
-        kpis = data.cached_portfolio_kpis(settings, snapshot)
-        trend = data.cached_portfolio_trend(settings, snapshot, data.DEFAULT_TREND_DAYS)
-    except ConfigError as error:
-        st.error(t("msg.config_error", message=error))
+    ctx = common.page_context()
+    if ctx is None:
         return
+    query = common.page_query(ctx)
+    try:
+        kpis = data.portfolio_kpis(query)
+        trend = data.portfolio_trend(query)
     except WarehouseError as error:
-        st.error(t("msg.warehouse_error", message=error))
+        common.show_error(error)
         return
 
     if kpis.is_empty():

@@ -38,16 +38,11 @@ DUE_RANGE: Final = (date(2000, 1, 1), date(2100, 12, 31))
 OVERDUE_STYLE: Final = "background-color: rgba(198, 40, 40, 0.15)"
 
 
-def _filters(people: pl.DataFrame, projects: pl.DataFrame, names: dict[str, str]) -> logic.RiskFilter:
+def _filters(ctx: common.PageContext, people: pl.DataFrame, names: dict[str, str]) -> logic.RiskFilter:
     lang = current_lang()
-    project_names = dict(projects.select("project_key", "project_name").iter_rows())
     columns = st.columns(4)
-    project = columns[0].selectbox(
-        t("risks.filter.project"),
-        ["", *project_names],
-        format_func=lambda key: t("risks.all", lang) if not key else f"{key} · {project_names[key]}",
-        key="risks.filter.project",
-    )
+    project = common.project_picker(ctx, "risks.filter.project", where=columns[0], all_key="risks.all",
+                                    empty_key=None)
     statuses = columns[1].multiselect(
         t("risks.filter.status"), logic.STATUSES, format_func=partial(logic.status_label, lang=lang),
         placeholder=t("risks.all"), key="risks.filter.status",
@@ -62,7 +57,8 @@ def _filters(people: pl.DataFrame, projects: pl.DataFrame, names: dict[str, str]
         format_func=lambda pid: t("risks.all", lang) if not pid else names.get(pid, pid),
         key="risks.filter.owner",
     )
-    return logic.RiskFilter(project or None, tuple(statuses), tuple(categories), owner or None)
+    project_key = project.key if project is not None else None
+    return logic.RiskFilter(project_key or None, tuple(statuses), tuple(categories), owner or None)
 
 
 def _register_columns() -> dict[str, Any]:
@@ -255,7 +251,7 @@ def _form(ctx: common.PageContext, existing: dict[str, Any] | None, people: pl.D
         first = st.columns(3)
         first[0].selectbox(
             t("risks.field.project_key"), _with(["", *project_names], state[FORM_KEYS["project"]] or None),
-            format_func=lambda key: t("risks.none", lang) if not key else f"{key} · {project_names.get(key, key)}",
+            format_func=lambda key: common.project_label(key, project_names.get(key)) if key else t("risks.none", lang),
             key=FORM_KEYS["project"],
         )
         first[1].selectbox(
@@ -347,9 +343,9 @@ def render() -> None:
     today = logic.local_today()
     try:
         people = logic.people(ctx)
-        projects = logic.projects(ctx)
+        projects = common.projects(ctx)
         names = dict(people.select("person_id", "display_name").iter_rows())
-        filters = _filters(people, projects, names)
+        filters = _filters(ctx, people, names)
         register = logic.register(ctx, filters)
         cells = logic.heat_map(ctx, filters)
         _register_section(register, filters, today)

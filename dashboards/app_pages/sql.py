@@ -34,11 +34,6 @@ EXAMPLE_PREFIX = "example:"
 SAVED_PREFIX = "saved:"
 
 
-@st.cache_data(ttl=common.CACHE_TTL_SECONDS, show_spinner=False)
-def _schema(_settings: Settings, snapshot: str) -> pl.DataFrame:
-    return logic.schema_columns(_settings)
-
-
 # ------------------------------------------------------------------ messages from callbacks
 
 
@@ -174,7 +169,7 @@ def _insert_example(table: str) -> None:
 def _schema_panel(ctx: common.PageContext) -> None:
     st.subheader(t("sql.schema_header"))
     try:
-        schema = _schema(ctx.settings, ctx.snapshot)
+        schema = logic.schema_columns(common.page_query(ctx))
     except WarehouseError as error:
         common.show_error(error)
         return
@@ -183,8 +178,7 @@ def _schema_panel(ctx: common.PageContext) -> None:
         return
     tables = schema.select("table_name", "table_type").unique(maintain_order=True)
     kinds = dict(zip(tables["table_name"], tables["table_type"]))
-    if st.session_state.get(TABLE_KEY) not in kinds:
-        st.session_state[TABLE_KEY] = "tasks" if "tasks" in kinds else next(iter(kinds))
+    common.keep_choice(TABLE_KEY, kinds, "tasks" if "tasks" in kinds else next(iter(kinds)))
     labels = {name: name + (t("sql.view") if kind == "VIEW" else "") for name, kind in kinds.items()}
     table = st.selectbox(
         t("sql.table"),

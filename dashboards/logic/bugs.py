@@ -23,18 +23,14 @@ Choices that shape the numbers:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Final
 
 import polars as pl
 
-from dashboards.data import PROJECTS_WITH_TASKS_SQL
+from dashboards.data import ALL_PROJECTS, Query, priority_rank
 
-Query = Callable[[str, Sequence[Any]], pl.DataFrame]
-
-ALL_PROJECTS: Final = ""
 NO_PRIORITY: Final = ""
 NO_MODULE: Final = ""
 AGE_BUCKETS: Final[tuple[tuple[str, int, int | None], ...]] = (
@@ -47,20 +43,12 @@ DEFAULT_TABLE_ROWS: Final = 200
 MAX_TREND_WEEKS: Final = 104
 MAX_DENSITY_ROWS: Final = 50
 
-AS_OF_SQL: Final = "SELECT coalesce(max(as_of), current_date) AS as_of FROM mart_project_kpis"
-
 # $1 project ('' = all).
-PRIORITIES_SQL: Final = """
+PRIORITIES_SQL: Final = f"""
 SELECT DISTINCT coalesce(priority, '') AS priority
 FROM tasks
 WHERE type_category = 'bug' AND NOT is_deleted AND ($1 = '' OR project_key = $1)
-ORDER BY CASE
-    WHEN lower(priority) IN ('highest', 'blocker', 'critical', 'urgent', 'p0') THEN 1
-    WHEN lower(priority) IN ('high', 'major', 'p1') THEN 2
-    WHEN lower(priority) IN ('medium', 'normal', 'p2') THEN 3
-    WHEN lower(priority) IN ('low', 'minor', 'p3') THEN 4
-    WHEN lower(priority) IN ('lowest', 'trivial', 'p4') THEN 5
-    ELSE 6 END, priority
+ORDER BY {priority_rank("priority")}, priority
 """
 
 # Every query starts with these: $1 project ('' = all), $2 priorities (empty = all; '' = none set).
@@ -183,15 +171,7 @@ FROM bugs AS b
 LEFT JOIN affected_list AS al ON al.bug_id = b.task_id
 LEFT JOIN people AS p ON p.person_id = b.assignee_id
 ORDER BY b.status_category = 'done',
-         CASE WHEN b.status_category <> 'done' THEN
-             CASE
-                 WHEN lower(b.priority) IN ('highest', 'blocker', 'critical', 'urgent', 'p0') THEN 1
-                 WHEN lower(b.priority) IN ('high', 'major', 'p1') THEN 2
-                 WHEN lower(b.priority) IN ('medium', 'normal', 'p2') THEN 3
-                 WHEN lower(b.priority) IN ('low', 'minor', 'p3') THEN 4
-                 WHEN lower(b.priority) IN ('lowest', 'trivial', 'p4') THEN 5
-                 ELSE 6 END
-         END,
+         CASE WHEN b.status_category <> 'done' THEN {priority_rank("b.priority")} END,
          CASE WHEN b.status_category <> 'done' THEN b.created_at END,
          b.resolved_at DESC NULLS LAST,
          b.task_id
@@ -303,16 +283,6 @@ class Summary:
     @property
     def linked_share(self) -> float | None:
         return self.linked_bugs / self.bugs if self.bugs else None
-
-
-def as_of(query: Query) -> date:
-    """The day the warehouse describes (the marts' as-of), today when the marts are empty."""
-    value = query(AS_OF_SQL, [])["as_of"][0]
-    return value.date() if isinstance(value, datetime) else value
-
-
-def projects(query: Query) -> pl.DataFrame:
-    return query(PROJECTS_WITH_TASKS_SQL, [])
 
 
 def priorities(query: Query, project_key: str = ALL_PROJECTS) -> list[str]:

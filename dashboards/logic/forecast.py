@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
-from dashboards.data import PROJECTS_WITH_TASKS_SQL
+from dashboards.data import Query
 from dashboards.i18n import STRINGS, t
 from models.planning.calendar import WorkCalendar
 from models.planning.cpm import display_days
@@ -50,8 +50,6 @@ from models.planning.portfolio import FORECAST_RUNS, FORECAST_SEED, duration_mod
 from models.planning.warehouse_plan import load_plans
 from warehouse.db import open_reader
 from warehouse.settings import Settings
-
-Query = Callable[[str, Sequence[Any]], pl.DataFrame]
 
 PERCENTILES: Final[tuple[int, ...]] = (50, 85, 95)
 THROUGHPUT_PERCENTILES: Final[tuple[int, ...]] = (50, 85)
@@ -179,11 +177,6 @@ class ThroughputForecast:
 
 
 # ------------------------------------------------------------------ queries
-
-
-def projects(query: Query) -> pl.DataFrame:
-    """Projects that have at least one task."""
-    return query(PROJECTS_WITH_TASKS_SQL, [])
 
 
 def published_forecast(query: Query, project_key: str) -> dict[str, Any] | None:

@@ -33,11 +33,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from dashboards.data import PROJECTS_SQL
+from dashboards.data import Query
 from dashboards.i18n import t
 from models.planning.calendar import WorkCalendar
-from warehouse.db import read_frame
-from warehouse.settings import Settings
 
 DEFAULT_WEEKLY_CAPACITY: Final = 40.0
 DEFAULT_WEEKS: Final = 12
@@ -183,26 +181,22 @@ def month_bounds(month: date) -> tuple[date, date]:
 # ------------------------------------------------------------------ queries
 
 
-def worklog_bounds(settings: Settings) -> tuple[date | None, date | None]:
-    row = read_frame(settings, BOUNDS_SQL).row(0)
+def worklog_bounds(query: Query) -> tuple[date | None, date | None]:
+    row = query(BOUNDS_SQL, []).row(0)
     return row[0], row[1]
 
 
-def hours_cube(settings: Settings, window: HoursFilter) -> pl.DataFrame:
+def hours_cube(query: Query, window: HoursFilter) -> pl.DataFrame:
     """Hours per (person, week, project) in the window, filtered in SQL."""
-    return read_frame(settings, CUBE_SQL, window.params())
+    return query(CUBE_SQL, window.params())
 
 
-def people_frame(settings: Settings) -> pl.DataFrame:
-    return read_frame(settings, PEOPLE_SQL)
+def people_frame(query: Query) -> pl.DataFrame:
+    return query(PEOPLE_SQL, [])
 
 
-def projects_frame(settings: Settings) -> pl.DataFrame:
-    return read_frame(settings, PROJECTS_SQL)
-
-
-def report_months(settings: Settings) -> list[date]:
-    return read_frame(settings, REPORT_MONTHS_SQL)["month"].to_list()
+def report_months(query: Query) -> list[date]:
+    return query(REPORT_MONTHS_SQL, [])["month"].to_list()
 
 
 # ------------------------------------------------------------------ shaping
@@ -351,13 +345,13 @@ def report_summary(worklogs: pl.DataFrame, tasks: pl.DataFrame, people: pl.DataF
     ).sort(["hours", "display_name"], descending=[True, False])
 
 
-def monthly_report(settings: Settings, month: date, person_id: str | None) -> MonthlyReport:
+def monthly_report(query: Query, month: date, person_id: str | None) -> MonthlyReport:
     """The report for one month and one person (None: everyone who logged time or finished a task)."""
     first, following = month_bounds(month)
     params = [first, following, person_id]
-    worklogs = read_frame(settings, REPORT_WORKLOGS_SQL, params)
-    tasks = read_frame(settings, REPORT_TASKS_SQL, params)
-    return MonthlyReport(first, report_summary(worklogs, tasks, people_frame(settings)), tasks, worklogs)
+    worklogs = query(REPORT_WORKLOGS_SQL, params)
+    tasks = query(REPORT_TASKS_SQL, params)
+    return MonthlyReport(first, report_summary(worklogs, tasks, people_frame(query)), tasks, worklogs)
 
 
 SUMMARY_HEADERS: Final[dict[str, str]] = {

@@ -22,17 +22,15 @@ Choices that shape what is shown:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
 import polars as pl
 
-from dashboards.data import PROJECTS_WITH_TASKS_SQL
+from dashboards.data import Query, priority_rank
 from dashboards.i18n import t
-
-Query = Callable[[str, Sequence[Any]], pl.DataFrame]
 
 STATUS_COLUMNS: Final[tuple[str, ...]] = ("todo", "in_progress", "done")
 GROUP_BY: Final[tuple[str, ...]] = ("sprint", "person")
@@ -41,8 +39,6 @@ NO_LANE: Final = ""
 """Lane id of the "no sprint" / "unassigned" lane (SQL NULL)."""
 DEFAULT_CARD_CAP: Final = 50
 HIGH_DELAY_RISK: Final = 0.5
-
-AS_OF_SQL: Final = "SELECT coalesce(max(as_of), current_date) AS as_of FROM mart_project_kpis"
 
 # $1 project, $2 as-of day. One row per sprint the project's tasks are in, plus the no-sprint lane;
 # active sprints first, then future, then the most recent closed ones.
@@ -97,14 +93,7 @@ WITH lane AS (
     SELECT t.task_id, t.source_key, t.title, t.url, t.priority, t.status, t.status_category,
            t.created_at, t.resolved_at, t.due_date,
            coalesce(pt.assignee_id, t.assignee_id) AS assignee_id,
-           CASE
-               WHEN lower(t.priority) IN ('highest', 'blocker', 'critical', 'urgent', 'p0') THEN 1
-               WHEN lower(t.priority) IN ('high', 'major', 'p1') THEN 2
-               WHEN lower(t.priority) IN ('medium', 'normal', 'p2') THEN 3
-               WHEN lower(t.priority) IN ('low', 'minor', 'p3') THEN 4
-               WHEN lower(t.priority) IN ('lowest', 'trivial', 'p4') THEN 5
-               ELSE 6
-           END AS priority_rank
+           {priority_rank} AS priority_rank
     FROM tasks AS t
     LEFT JOIN plan_tasks AS pt USING (task_id)
     WHERE t.project_key = $1 AND NOT t.is_deleted AND {lane_filter}
@@ -165,17 +154,6 @@ class Board:
         return sum(self.counts.values())
 
 
-def projects(query: Query) -> pl.DataFrame:
-    """Projects that have at least one task."""
-    return query(PROJECTS_WITH_TASKS_SQL, [])
-
-
-def as_of(query: Query) -> date:
-    """The day the warehouse describes (the marts' as-of), today when the marts are empty."""
-    value = query(AS_OF_SQL, [])["as_of"][0]
-    return value.date() if isinstance(value, datetime) else value
-
-
 def lanes(query: Query, project_key: str, group_by: str, as_of_day: date) -> pl.DataFrame:
     """Lanes of a project with their todo / in-progress / done / overdue counts, in display order."""
     if group_by not in GROUP_BY:
@@ -200,7 +178,7 @@ def board(
     lane_frame = lanes(query, project_key, group_by, as_of_day).filter(pl.col("lane_id") == lane_id)
     counts = {column: int(lane_frame[column].sum()) if lane_frame.height else 0 for column in STATUS_COLUMNS}
     overdue = int(lane_frame["overdue"].sum()) if lane_frame.height else 0
-    sql = _CARDS_SQL.format(lane_filter=_LANE_FILTER[group_by])
+    sql = _CARDS_SQL.format(lane_filter=_LANE_FILTER[group_by], priority_rank=priority_rank("t.priority"))
     cards = query(sql, [project_key, lane_id, as_of_day, int(cap)])
     return Board(
         counts=counts,

@@ -17,7 +17,7 @@ import math
 import tempfile
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -25,6 +25,7 @@ from typing import Any, Final
 import numpy as np
 import polars as pl
 
+from dashboards.common import Problem
 from dashboards.i18n import t
 from dashboards.logic.gantt import load_project_plan, status_date_for, today, work_calendar
 from models.planning.baseline_store import save_plan_baseline
@@ -47,17 +48,6 @@ HOLIDAY_HORIZON_DAYS: Final = 3 * 366
 """How far past the plan's start public holidays are handed to levelling and to MS Project."""
 GRID_CAP: Final = 300
 COMPARE_CAP: Final = 150
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One reason a save was refused: a translation key and its placeholders."""
-
-    key: str
-    fmt: Mapping[str, Any] = field(default_factory=dict)
-
-    def text(self, lang: str | None = None) -> str:
-        return t(self.key, lang, **self.fmt)
 
 
 @dataclass(frozen=True)

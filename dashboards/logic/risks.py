@@ -14,7 +14,7 @@ import json
 import re
 import uuid
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -23,8 +23,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from dashboards import common
-from dashboards.common import PageContext
-from dashboards.data import PROJECTS_SQL
+from dashboards.common import PageContext, Problem
 from dashboards.i18n import t
 
 STATUSES: Final[tuple[str, ...]] = ("open", "mitigating", "closed", "occurred")
@@ -57,17 +56,6 @@ EXPORT_COLUMNS: Final[tuple[str, ...]] = (
     "owner_id", "owner_name", "due_date", "linked_task_keys", "mitigation", "contingency",
     "created_at", "updated_at", "updated_by",
 )
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One reason a save was refused: a translation key and its placeholders."""
-
-    key: str
-    fmt: Mapping[str, Any] = field(default_factory=dict)
-
-    def text(self, lang: str | None = None) -> str:
-        return t(self.key, lang, **self.fmt)
 
 
 @dataclass(frozen=True)
@@ -133,10 +121,6 @@ def people(ctx: PageContext) -> pl.DataFrame:
         "SELECT person_id, coalesce(display_name, person_id) AS display_name, email, team "
         "FROM people ORDER BY display_name, person_id",
     )
-
-
-def projects(ctx: PageContext) -> pl.DataFrame:
-    return common.cached_query(ctx, PROJECTS_SQL)
 
 
 def person_for_actor(people: pl.DataFrame, actor: str) -> str | None:

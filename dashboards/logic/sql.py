@@ -39,7 +39,8 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from warehouse.db import open_reader, read_frame
+from dashboards.data import Query
+from warehouse.db import open_reader
 from warehouse.settings import Settings
 
 ROW_CAP: Final = 100_000
@@ -217,9 +218,9 @@ def parquet_bytes(frame: pl.DataFrame) -> bytes:
 # ------------------------------------------------------------------ schema browser
 
 
-def schema_columns(settings: Settings) -> pl.DataFrame:
+def schema_columns(query: Query) -> pl.DataFrame:
     """Every table and view of the snapshot with its columns and types, plus documented meanings."""
-    frame = read_frame(settings, SCHEMA_SQL)
+    frame = query(SCHEMA_SQL, [])
     documented = pl.DataFrame(
         [(table, column, text) for table, columns in column_descriptions().items() for column, text in columns.items()],
         schema={"table_name": pl.String, "column_name": pl.String, "description": pl.String},

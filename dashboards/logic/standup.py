@@ -20,9 +20,9 @@ from typing import Any, Final
 import polars as pl
 
 from dashboards import common
-from dashboards.common import PageContext
+from dashboards.common import PageContext, Problem
 from dashboards.i18n import t
-from dashboards.logic.risks import TITLE_MAX, Problem
+from dashboards.logic.risks import TITLE_MAX
 
 FIELDS: Final[tuple[str, ...]] = ("yesterday", "today", "blockers")
 TEXT_MAX: Final = 4000

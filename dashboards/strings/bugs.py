@@ -2,7 +2,6 @@
 
 STRINGS: dict[str, dict[str, str]] = {
     "bugs.title": {"zh": "缺陷分析", "en": "Bugs"},
-    "bugs.project": {"zh": "项目", "en": "Project"},
     "bugs.all_projects": {"zh": "全部项目", "en": "All projects"},
     "bugs.priority": {"zh": "优先级", "en": "Priority"},
     "bugs.priority_help": {"zh": "不选即为全部优先级。", "en": "Leave empty for every priority."},

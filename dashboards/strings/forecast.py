@@ -47,7 +47,6 @@ _FACTORS: dict[str, dict[str, str]] = {
 
 STRINGS: dict[str, dict[str, str]] = {
     "forecast.title": {"zh": "完工预测", "en": "Forecast"},
-    "forecast.project": {"zh": "项目", "en": "Project"},
     "forecast.no_projects": {
         "zh": "数据仓库中还没有任务，无法预测。",
         "en": "The warehouse has no tasks yet, so there is nothing to forecast.",

@@ -2,8 +2,6 @@
 
 STRINGS: dict[str, dict[str, str]] = {
     "gantt.title": {"zh": "甘特图", "en": "Gantt chart"},
-    "gantt.project": {"zh": "项目", "en": "Project"},
-    "gantt.no_projects": {"zh": "数据仓库中还没有项目。", "en": "The warehouse has no projects yet."},
     "gantt.no_tasks": {"zh": "项目 {project} 没有任务。", "en": "Project {project} has no tasks."},
     "gantt.no_rows": {
         "zh": "没有符合筛选条件的任务。请放宽人员、阶段或其他筛选。",

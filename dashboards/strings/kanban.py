@@ -2,7 +2,6 @@
 
 STRINGS: dict[str, dict[str, str]] = {
     "kanban.title": {"zh": "看板", "en": "Kanban board"},
-    "kanban.project": {"zh": "项目", "en": "Project"},
     "kanban.group_by": {"zh": "分组方式", "en": "Group by"},
     "kanban.group.sprint": {"zh": "按迭代", "en": "By sprint"},
     "kanban.group.person": {"zh": "按人员", "en": "By person"},

@@ -2,8 +2,6 @@
 
 STRINGS: dict[str, dict[str, str]] = {
     "plan.title": {"zh": "计划编辑", "en": "Plan editor"},
-    "plan.project": {"zh": "项目", "en": "Project"},
-    "plan.no_projects": {"zh": "数据仓库中还没有项目。", "en": "The warehouse has no projects yet."},
     "plan.no_tasks": {"zh": "项目 {project} 没有可编辑的任务。", "en": "Project {project} has no tasks to edit."},
     "plan.intro": {
         "zh": "修改会立即写入编辑库并记入审计日志，所有页面马上可见；下次同步时写入数据仓库。",
