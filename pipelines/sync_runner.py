@@ -1,0 +1,118 @@
+"""Run the sync job in-process for the command line, and print its report.
+
+`pipelines/sync.py` holds the two stages each source asset runs (fetch, load);
+this module runs the job made of those assets and reports on it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from warehouse.settings import Settings
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+def dagster_home() -> Path:
+    """The instance of `dagster.yaml`: $DAGSTER_HOME, else the current directory's dagster.yaml."""
+    if os.environ.get("DAGSTER_HOME"):
+        return Path(os.environ["DAGSTER_HOME"])
+    here = Path.cwd()
+    if (here / "dagster.yaml").is_file():
+        return here
+    home = Path.home() / ".lodestar" / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def run_sync(
+    settings: Settings, only_source: str | None, full: bool, out=sys.stdout, verbose: bool = False,
+    rebuild: bool = False,
+) -> int:
+    """Materialise the sync job in-process against the Dagster instance; print per-source counts.
+
+    `rebuild` skips fetching and re-derives canonical tables from the stored raw payloads.
+    """
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+    from pipelines.schedules import FULL_SYNC_JOB, SYNC_JOB
+    from pipelines.source_assets import canonical_asset_name, raw_asset_name
+
+    if only_source:
+        settings.source(only_source)
+    names = [s.name for s in settings.sources if s.enabled and (only_source is None or s.name == only_source)]
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(FULL_SYNC_JOB if full else SYNC_JOB)
+    selection = None
+    if only_source or rebuild:
+        all_keys = defs.resolve_asset_graph().get_all_asset_keys()
+        skipped = {
+            dg.AssetKey(f(s.name)) for s in settings.sources if s.name != only_source and only_source
+            for f in (raw_asset_name, canonical_asset_name)
+        }
+        if rebuild:
+            skipped |= {dg.AssetKey(raw_asset_name(s.name)) for s in settings.sources}
+        selection = sorted(all_keys - skipped)
+    os.environ["DAGSTER_HOME"] = str(dagster_home())
+    instance = dg.DagsterInstance.get()
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "WARNING"}}}}
+    if full:
+        run_config["ops"] = {raw_asset_name(n): {"config": {"full": True}} for n in names}
+    if rebuild:
+        run_config["ops"] = {canonical_asset_name(n): {"config": {"rebuild": True}} for n in names}
+    result = job.execute_in_process(
+        instance=instance, run_config=run_config, raise_on_error=False, asset_selection=selection
+    )
+    return print_report(result, names, out)
+
+
+def print_report(result, names: list[str], out=sys.stdout) -> int:
+    """Per-source counts, failed checks and errors; the exit code."""
+    from pipelines.source_assets import canonical_asset_name, raw_asset_name
+
+    print(f"{'source':<16}{'fetched':>10}{'inserted':>10}{'updated':>10}{'deleted':>10}{'seconds':>10}", file=out)
+    for name in names:
+        raw = _node_metadata(result, raw_asset_name(name))
+        canonical = _node_metadata(result, canonical_asset_name(name))
+        seconds = float(raw.get("seconds", 0)) + float(canonical.get("seconds", 0))
+        print(
+            f"{name:<16}{raw.get('fetched', '-'):>10}{canonical.get('inserted', '-'):>10}"
+            f"{canonical.get('updated', '-'):>10}{canonical.get('deleted', '-'):>10}{seconds:>10.2f}",
+            file=out,
+        )
+    failed_checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    for evaluation in failed_checks:
+        print(f"check {evaluation.check_name} ({evaluation.severity.value}): failed", file=out)
+    if not result.success:
+        _print_errors(result)
+        return EXIT_FAILED
+    if any(e.severity.value == "ERROR" for e in failed_checks):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _print_errors(result) -> None:
+    for event in result.all_events:
+        if event.is_failure and event.event_specific_data is not None:
+            error = getattr(event.event_specific_data, "error", None)
+            while error is not None and error.cause is not None:
+                error = error.cause
+            message = error.message.strip() if error else event.message
+            print(f"error in {event.step_key}: {message}", file=sys.stderr)
+    print("sync failed", file=sys.stderr)
+
+
+def _metadata_value(value):
+    return getattr(value, "value", value)
+
+
+def _node_metadata(result, node: str) -> dict:
+    try:
+        materializations = result.asset_materializations_for_node(node)
+    except Exception:
+        return {}
+    if not materializations:
+        return {}
+    return {k: _metadata_value(v) for k, v in materializations[-1].metadata.items()}
