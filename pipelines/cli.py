@@ -15,7 +15,8 @@ Commands:
   alerts digest     send each project's open alerts as one digest
   alerts list       show current alerts
 
-The sync runner and its report live in `pipelines.sync_runner`.
+The sync runner and its report live in `pipelines.sync_runner`, which also
+says where the Dagster instance is (`lodestar --help` prints it).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipelines.sync_runner import EXIT_FAILED, EXIT_OK, run_sync
+from pipelines.sync_runner import EXIT_FAILED, EXIT_OK, USER_INSTANCE, dagster_home, run_sync
 from warehouse.settings import ConfigError, default_demo_settings, load_settings
 
 EXIT_USAGE = 2
@@ -262,8 +263,14 @@ def _command(commands, name: str, handler, summary: str, *, config: bool = True,
     return parser
 
 
+def _instance_note() -> str:
+    return (f"Dagster instance: {dagster_home()} ($DAGSTER_HOME if set, else {USER_INSTANCE}); "
+            "a dagster.yaml with telemetry off is written there when missing.")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lodestar", description="Where every project really stands.")
+    parser = argparse.ArgumentParser(prog="lodestar", description="Where every project really stands.",
+                                     epilog=_instance_note())
     commands = parser.add_subparsers(dest="command", required=True)
 
     sync = _command(commands, "sync", cmd_sync, "fetch every source, update the warehouse, publish it", verbose=True)

@@ -1,5 +1,11 @@
 """Run the sync job in-process for the command line, and print its report.
 
+The Dagster instance (run history, event logs, schedules) lives in its own
+folder: `$DAGSTER_HOME` when it is set, else `~/.lodestar/dagster`, one per
+user, wherever `lodestar` is started. When that folder has no `dagster.yaml`,
+`INSTANCE_YAML` is written there: telemetry and the welcome notice off,
+everything Dagster stores inside the folder.
+
 `pipelines/sync.py` holds the two stages each source asset runs (fetch, load);
 this module runs the job made of those assets and reports on it.
 """
@@ -14,15 +20,39 @@ from warehouse.settings import Settings
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
+USER_INSTANCE = "~/.lodestar/dagster"
+
+INSTANCE_YAML = """\
+# Dagster instance of Lodestar, written by `lodestar` because this folder had none.
+# Runs, event logs, schedules and compute logs are stored inside this folder.
+telemetry:
+  enabled: false
+nux:
+  enabled: false
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 1
+"""
+
+
 def dagster_home() -> Path:
-    """The instance of `dagster.yaml`: $DAGSTER_HOME, else the current directory's dagster.yaml."""
-    if os.environ.get("DAGSTER_HOME"):
-        return Path(os.environ["DAGSTER_HOME"])
-    here = Path.cwd()
-    if (here / "dagster.yaml").is_file():
-        return here
-    home = Path.home() / ".lodestar" / "dagster"
+    """The instance folder: $DAGSTER_HOME if set, else ~/.lodestar/dagster (not created here)."""
+    configured = os.environ.get("DAGSTER_HOME")
+    return Path(configured or USER_INSTANCE).expanduser().resolve()
+
+
+def prepare_dagster_home() -> Path:
+    """Create the instance folder and its dagster.yaml when missing; point $DAGSTER_HOME at it."""
+    home = dagster_home()
     home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        draft = home / f".dagster.yaml.{os.getpid()}"
+        draft.write_text(INSTANCE_YAML, encoding="utf-8")
+        os.replace(draft, config)
+    os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
@@ -55,7 +85,7 @@ def run_sync(
         if rebuild:
             skipped |= {dg.AssetKey(raw_asset_name(s.name)) for s in settings.sources}
         selection = sorted(all_keys - skipped)
-    os.environ["DAGSTER_HOME"] = str(dagster_home())
+    prepare_dagster_home()
     instance = dg.DagsterInstance.get()
     run_config: dict = {"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "WARNING"}}}}
     if full:

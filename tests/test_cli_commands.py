@@ -1,4 +1,8 @@
-"""import-timesheet, people and rebuild, run as a user runs them, on the demo company."""
+"""import-timesheet, people and rebuild, run as a user runs them, on the demo company.
+
+Every command runs outside the repository with $DAGSTER_HOME unset and HOME in a
+temporary folder, so Lodestar's own Dagster instance under ~/.lodestar/dagster is used.
+"""
 
 from __future__ import annotations
 
@@ -17,15 +21,16 @@ pytestmark = pytest.mark.slow
 
 
 def _lodestar(*args: str, home: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, DAGSTER_HOME=str(home), PYTHONPATH=str(REPO_ROOT))
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env.update(HOME=str(home / "user"), PYTHONPATH=str(REPO_ROOT))
     return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], capture_output=True, text=True,
                           env=env, cwd=home)
 
 
 @pytest.fixture(scope="module")
-def demo_home(tmp_path_factory) -> Path:
+def first_sync(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     home = tmp_path_factory.mktemp("cli")
-    (home / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text())
+    (home / "user").mkdir()
     (home / "lodestar.toml").write_text(
         '[warehouse]\npath = "w/warehouse.duckdb"\n\n'
         '[[sources]]\nkind = "demo"\nname = "demo"\nseed = 5\nas_of = "2026-04-20"\n\n'
@@ -33,7 +38,28 @@ def demo_home(tmp_path_factory) -> Path:
     )
     result = _lodestar("sync", home=home)
     assert result.returncode == 0, result.stderr
-    return home
+    return home, result
+
+
+@pytest.fixture(scope="module")
+def demo_home(first_sync) -> Path:
+    return first_sync[0]
+
+
+def test_sync_outside_the_repository_uses_its_own_quiet_instance(first_sync):
+    home, result = first_sync
+    instance = home / "user" / ".lodestar" / "dagster"
+    config = (instance / "dagster.yaml").read_text()
+    assert "telemetry:\n  enabled: false" in config and "nux:\n  enabled: false" in config
+    assert (instance / "storage").is_dir() and not (home / ".dagster").exists()
+    assert not (home / "user" / ".dagster").exists()
+    for output in (result.stdout, result.stderr):
+        assert "Telemetry" not in output and "Welcome to Dagster" not in output
+        assert "No dagster instance configuration file" not in output
+    assert result.stdout.splitlines()[0].split() == ["source", "fetched", "inserted", "updated", "deleted", "seconds"]
+
+    help_text = _lodestar("--help", home=home).stdout
+    assert str(instance) in "".join(help_text.split()), help_text
 
 
 def test_timesheet_with_bad_rows_imports_nothing_until_fixed(demo_home):
