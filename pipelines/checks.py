@@ -1,8 +1,11 @@
 """Asset checks on each source's canonical rows and on its freshness.
 
-Unique keys block publishing (a duplicate would double-count every KPI);
-references and freshness warn, since a link to an issue outside the synced
-projects is normal and a late source should not hide the others.
+Unique keys block publishing (a duplicate would double-count every KPI).
+Referential integrity warns on real breaks only (a worklog, comment or status
+change whose task is missing, a link neither of whose tasks exists): a link
+or parent pointing to an issue outside the synced projects is normal in Jira,
+stays as a reference to that issue's key and is counted, not failed.
+Freshness warns, since a late source should not hide the others.
 """
 
 
@@ -23,19 +26,67 @@ UNIQUE_KEYS = {
     "pull_requests": ("source", "repo", "number"),
 }
 
-ORPHAN_QUERIES = {
-    "worklogs_without_task": "SELECT count(*) FROM worklogs w WHERE w.source = ? AND w.task_id IS NOT NULL "
-    "AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = w.task_id)",
-    "links_to_unknown_tasks": "SELECT count(*) FROM task_links l WHERE l.source = ? AND NOT EXISTS "
-    "(SELECT 1 FROM tasks t WHERE t.task_id = l.from_task_id) OR (l.source = ? AND NOT EXISTS "
-    "(SELECT 1 FROM tasks t WHERE t.task_id = l.to_task_id))",
-    "parents_unknown": "SELECT count(*) FROM tasks c WHERE c.source = ? AND c.parent_task_id IS NOT NULL "
-    "AND NOT EXISTS (SELECT 1 FROM tasks p WHERE p.task_id = c.parent_task_id)",
-    "status_changes_without_task": "SELECT count(*) FROM status_changes s WHERE s.source = ? "
-    "AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = s.task_id)",
-    "assignees_not_people": "SELECT count(*) FROM tasks t WHERE t.source = ? AND t.assignee_id IS NOT NULL "
-    "AND NOT EXISTS (SELECT 1 FROM people p WHERE p.person_id = t.assignee_id)",
+
+def integrity_check_name(source_name: str) -> str:
+    return f"{source_name.replace('-', '_')}_referential_integrity"
+
+
+def _missing(column: str) -> str:
+    return f"NOT EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = {column})"
+
+
+# Real breaks: rows that belong to a task, or name a person, the warehouse does not have.
+# Each query gives one line per broken row, describing it; `$s` is the source name.
+BROKEN_REFERENCES = {
+    "worklogs_without_task": "SELECT 'worklog ' || w.worklog_id || ' of missing task ' || w.task_id "
+    f"FROM worklogs w WHERE w.source = $s AND w.task_id IS NOT NULL AND {_missing('w.task_id')}",
+    "comments_without_task": "SELECT 'comment ' || c.comment_id || ' of missing task ' || c.task_id "
+    f"FROM comments c WHERE c.source = $s AND {_missing('c.task_id')}",
+    "status_changes_without_task": "SELECT 'status change ' || s.change_id || ' of missing task ' || s.task_id "
+    f"FROM status_changes s WHERE s.source = $s AND {_missing('s.task_id')}",
+    # A link comes from the payload of one of its tasks, which may be either end (Jira shows
+    # a link on both issues; it is stored in contract direction): one end must exist.
+    "links_without_synced_task": "SELECT 'link ' || l.from_task_id || ' ' || l.link_type || ' ' || l.to_task_id "
+    f"|| ', neither task exists' FROM task_links l WHERE l.source = $s "
+    f"AND {_missing('l.from_task_id')} AND {_missing('l.to_task_id')}",
+    "assignees_not_people": "SELECT 'task ' || a.task_id || ' assigned to unknown person ' || a.assignee_id "
+    "FROM tasks a WHERE a.source = $s AND a.assignee_id IS NOT NULL "
+    "AND NOT EXISTS (SELECT 1 FROM people p WHERE p.person_id = a.assignee_id)",
 }
+
+# Normal in Jira: links and parents (epics) to issues of projects that are not synced.
+# They stay, naming the other issue as "<source>:<key>", and are counted, not failed.
+EXTERNAL_REFERENCES = {
+    "external_links": "SELECT count(*) FROM task_links l WHERE l.source = $s "
+    f"AND ({_missing('l.from_task_id')}) <> ({_missing('l.to_task_id')})",
+    "external_parents": "SELECT count(*) FROM tasks c WHERE c.source = $s AND c.parent_task_id IS NOT NULL "
+    f"AND {_missing('c.parent_task_id')}",
+}
+EXAMPLES = 3
+
+
+def referential_integrity_result(con, source_name: str) -> dg.AssetCheckResult:
+    """Fails on rows whose task or person is missing; counts references to issues outside the sync."""
+    params = {"s": source_name}
+    broken = {name: con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0]
+              for name, sql in BROKEN_REFERENCES.items()}
+    examples = [
+        line for name, sql in BROKEN_REFERENCES.items() if broken[name]
+        for (line,) in con.execute(f"SELECT * FROM ({sql}) ORDER BY 1 LIMIT {EXAMPLES}", params).fetchall()
+    ][:EXAMPLES]
+    external = {name: con.execute(sql, params).fetchall()[0][0] for name, sql in EXTERNAL_REFERENCES.items()}
+    total = sum(broken.values())
+    if total:
+        description = f"{total} row(s) refer to a task or person that does not exist, e.g. " + "; ".join(examples)
+    else:
+        description = (f"{external['external_links']} link(s) and {external['external_parents']} parent(s) "
+                       "point to issues outside the synced projects")
+    return dg.AssetCheckResult(
+        passed=total == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=description,
+        metadata={"broken_rows": total, **broken, **external, "examples": dg.MetadataValue.json(examples)},
+    )
 
 
 def build_source_checks(source_name: str) -> list[dg.AssetChecksDefinition]:
@@ -54,16 +105,10 @@ def build_source_checks(source_name: str) -> list[dg.AssetChecksDefinition]:
                 ).fetchall()[0][0]
         return dg.AssetCheckResult(passed=not any(duplicates.values()), metadata=duplicates)
 
-    @dg.asset_check(asset=canonical, name=f"{prefix}_referential_integrity")
+    @dg.asset_check(asset=canonical, name=integrity_check_name(source_name))
     def referential_integrity(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with open_writer(warehouse.settings()) as con:
-            orphans = {
-                name: con.execute(sql, [source_name] * sql.count("?")).fetchall()[0][0]
-                for name, sql in ORPHAN_QUERIES.items()
-            }
-        return dg.AssetCheckResult(
-            passed=not any(orphans.values()), severity=dg.AssetCheckSeverity.WARN, metadata=orphans
-        )
+            return referential_integrity_result(con, source_name)
 
     @dg.asset_check(asset=canonical, name=f"{prefix}_non_negative_hours", blocking=True)
     def non_negative_hours(warehouse: WarehouseResource) -> dg.AssetCheckResult:

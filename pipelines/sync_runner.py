@@ -99,7 +99,8 @@ def run_sync(
 
 
 def print_report(result, names: list[str], out=sys.stdout) -> int:
-    """Per-source counts, failed checks and errors; the exit code."""
+    """Per-source counts, references outside the synced projects, failed checks and errors; the exit code."""
+    from pipelines.checks import integrity_check_name
     from pipelines.source_assets import canonical_asset_name, raw_asset_name
 
     print(f"{'source':<16}{'fetched':>10}{'inserted':>10}{'updated':>10}{'deleted':>10}{'seconds':>10}", file=out)
@@ -112,9 +113,18 @@ def print_report(result, names: list[str], out=sys.stdout) -> int:
             f"{canonical.get('updated', '-'):>10}{canonical.get('deleted', '-'):>10}{seconds:>10.2f}",
             file=out,
         )
-    failed_checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    evaluations = result.get_asset_check_evaluations()
+    integrity = {e.check_name: e for e in evaluations}
+    for name in names:
+        evaluation = integrity.get(integrity_check_name(name))
+        external = _metadata_value(evaluation.metadata.get("external_links", 0)) if evaluation else 0
+        if external:
+            print(f"{name}: {external} links point to issues outside the synced projects "
+                  "(kept, naming the issue's key)", file=out)
+    failed_checks = [e for e in evaluations if not e.passed]
     for evaluation in failed_checks:
-        print(f"check {evaluation.check_name} ({evaluation.severity.value}): failed", file=out)
+        detail = f": {evaluation.description}" if evaluation.description else ""
+        print(f"check {evaluation.check_name} ({evaluation.severity.value}): failed{detail}", file=out)
     if not result.success:
         _print_errors(result)
         return EXIT_FAILED

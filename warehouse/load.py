@@ -4,6 +4,10 @@ Rows arrive as lists of dicts (from the pure parse functions), become one Arrow
 table per warehouse table, and are merged by key in set-based SQL: a row whose
 content is unchanged is not rewritten, so a second sync of the same data changes
 nothing and reports zero inserted/updated.
+
+A `task_links` row (or a `parent_task_id`) may name an issue outside the
+synced projects: it is loaded as it is, a reference to that issue's
+`"<source>:<key>"`, and becomes an ordinary link once that project is synced.
 """
 
 from __future__ import annotations
@@ -219,7 +223,10 @@ def delete_missing_children(
         touches = " OR ".join(f"{_quote(table)}.{_quote(c)} IN (SELECT task_id FROM _parents)" for c in parent_columns)
         if table == "task_links":
             # A parent link is carried by the child's payload; the parent's may not list it.
-            touches = f"(link_type <> 'parent' AND ({touches})) OR (link_type = 'parent' AND to_task_id IN (SELECT task_id FROM _parents))"
+            # A child outside the synced projects has no payload here: its parent's is the one.
+            touches = f"""(link_type <> 'parent' AND ({touches})) OR (link_type = 'parent' AND (
+                to_task_id IN (SELECT task_id FROM _parents) OR (from_task_id IN (SELECT task_id FROM _parents)
+                AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = task_links.to_task_id))))"""
         condition = f"source = ? AND ({touches})"
         if kept is not None:
             con.register("_kept", kept)
