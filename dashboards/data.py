@@ -138,7 +138,11 @@ PROJECT_TABLE_COLUMNS: Final[tuple[str, ...]] = (
 
 HEALTH_LIGHTS: Final[dict[str, str]] = {"green": "🟢", "amber": "🟡", "red": "🔴", "unknown": "⚪"}
 
-TREND_MEASURES: Final[tuple[str, ...]] = ("open_tasks", "cumulative_resolved")
+TREND_MEASURES: Final[dict[str, str]] = {
+    "open_tasks": "common.open_tasks",
+    "cumulative_resolved": "chart.cumulative_resolved",
+}
+"""The trend's lines and their label keys."""
 # More lines than this are unreadable and slow to draw; the rest are named in a caption.
 TREND_MAX_PROJECTS: Final = 12
 
@@ -257,11 +261,11 @@ def metric_values(totals: PortfolioTotals) -> dict[str, str]:
     completion = "—" if totals.completion is None else f"{totals.completion:.0%}"
     return {
         "kpi.projects": f"{totals.projects:,}",
-        "kpi.tasks": f"{totals.tasks:,}",
+        "common.tasks": f"{totals.tasks:,}",
         "kpi.completion": completion,
-        "kpi.overdue": f"{totals.overdue:,}",
+        "common.overdue_tasks": f"{totals.overdue:,}",
         "kpi.hours_month": f"{totals.hours_this_month:,.1f} h",
-        "kpi.open_bugs": f"{totals.open_bugs:,}",
+        "common.open_bugs": f"{totals.open_bugs:,}",
     }
 
 

@@ -2,10 +2,13 @@
 
 Strings live in tables rather than inline in pages so that a missing
 translation is a test failure, not a half-translated screen, and so that
-pages reuse the same column headers and units. Shared words are here;
-each page's own words are in `dashboards/strings/<page>.py` (keys prefixed
-with the page name) and merged into STRINGS, where a key defined twice is
-an import error rather than a silent override.
+pages reuse the same column headers and units. Shared words are here, a
+word more than one page shows under a `common.` key; each page's own words
+are in `dashboards/strings/<page>.py` (keys prefixed with the page name) and
+merged into STRINGS, where a key defined twice is an import error rather
+than a silent override. A word is translated once: two keys with the same
+Chinese and English fail a test, so a fix to a translation reaches every
+page that shows the word.
 """
 
 from __future__ import annotations
@@ -51,6 +54,45 @@ _SHARED: Final[dict[str, dict[str, str]]] = {
     "unit.days": {"zh": "{value} 天", "en": "{value} d"},
     "unit.workdays": {"zh": "{value} 个工作日", "en": "{value} working days"},
     "unit.money": {"zh": "¥{value}", "en": "¥{value}"},
+    # words several pages use, translated once; a page's own words are in dashboards/strings
+    "common.project": {"zh": "项目", "en": "Project"},
+    "common.no_projects": {"zh": "数据仓库中还没有项目。", "en": "The warehouse has no projects yet."},
+    "common.status": {"zh": "状态", "en": "Status"},
+    "common.task": {"zh": "任务", "en": "Task"},
+    "common.title": {"zh": "标题", "en": "Title"},
+    "common.tasks": {"zh": "任务数", "en": "Tasks"},
+    "common.owner": {"zh": "负责人", "en": "Owner"},
+    "common.open_bugs": {"zh": "未关闭缺陷", "en": "Open bugs"},
+    "common.date": {"zh": "日期", "en": "Date"},
+    "common.action": {"zh": "操作", "en": "Action"},
+    "common.key": {"zh": "编号", "en": "Key"},
+    "common.person": {"zh": "人员", "en": "Person"},
+    "common.type": {"zh": "类型", "en": "Type"},
+    "common.all": {"zh": "全部", "en": "All"},
+    "common.impact": {"zh": "影响", "en": "Impact"},
+    "common.assignee": {"zh": "负责人", "en": "Assignee"},
+    "common.changed_by": {"zh": "修改人", "en": "Changed by"},
+    "common.overdue_tasks": {"zh": "逾期任务", "en": "Overdue tasks"},
+    "common.due": {"zh": "计划完成", "en": "Due"},
+    "common.why": {"zh": "原因", "en": "Why"},
+    "common.measure": {"zh": "指标", "en": "Measure"},
+    "common.open_tasks": {"zh": "未完成任务", "en": "Open tasks"},
+    "common.overdue": {"zh": "逾期", "en": "Overdue"},
+    "common.closed": {"zh": "已关闭", "en": "Closed"},
+    "common.link": {"zh": "链接", "en": "Link"},
+    "common.by_person": {"zh": "按人员", "en": "By person"},
+    "common.rows_shown": {"zh": "显示行数", "en": "Rows shown"},
+    "common.unassigned": {"zh": "（未分配）", "en": "(unassigned)"},
+    "common.in_progress": {"zh": "进行中", "en": "In progress"},
+    "common.done": {"zh": "已完成", "en": "Done"},
+    "common.no_team": {"zh": "未分组", "en": "No team"},
+    "common.team": {"zh": "团队", "en": "Team"},
+    "common.save": {"zh": "保存", "en": "Save"},
+    "common.name": {"zh": "名称", "en": "Name"},
+    "common.download_csv": {"zh": "下载 CSV", "en": "Download CSV"},
+    "common.when": {"zh": "时间", "en": "When"},
+    "common.table": {"zh": "表", "en": "Table"},
+    "common.not_saved": {"zh": "未保存，请修正以下问题：", "en": "Not saved. Please fix:"},
     # messages
     "msg.no_data": {
         "zh": "还没有已发布的数据仓库（{path}）。请先运行 `make demo` 生成演示数据，或运行 `lodestar sync` 同步真实数据，然后刷新本页。",
@@ -60,9 +102,6 @@ _SHARED: Final[dict[str, dict[str, str]]] = {
         "zh": "数据仓库中还没有项目。请检查 lodestar.toml 中的数据源后运行 `lodestar sync`。",
         "en": "The warehouse has no projects yet. Check the sources in lodestar.toml, then run `lodestar sync`.",
     },
-    # the project picker every page shares
-    "common.project": {"zh": "项目", "en": "Project"},
-    "common.no_projects": {"zh": "数据仓库中还没有项目。", "en": "The warehouse has no projects yet."},
     "msg.config_error": {"zh": "配置错误：{message}", "en": "Configuration problem: {message}"},
     "msg.warehouse_error": {"zh": "数据仓库错误：{message}", "en": "Warehouse problem: {message}"},
     "msg.no_trend": {"zh": "所选时间范围内没有每日数据。", "en": "No daily data in this period."},
@@ -77,24 +116,15 @@ _SHARED: Final[dict[str, dict[str, str]]] = {
     },
     # KPI metrics
     "kpi.projects": {"zh": "项目数", "en": "Projects"},
-    "kpi.tasks": {"zh": "任务数", "en": "Tasks"},
     "kpi.completion": {"zh": "完成率", "en": "Completion"},
-    "kpi.overdue": {"zh": "逾期任务", "en": "Overdue tasks"},
     "kpi.hours_month": {"zh": "本月工时", "en": "Hours this month"},
-    "kpi.open_bugs": {"zh": "未关闭缺陷", "en": "Open bugs"},
     # column headers; units sit in the header so cells stay plain numbers
     "col.project_key": {"zh": "项目代号", "en": "Key"},
-    "col.project": {"zh": "项目", "en": "Project"},
-    "col.tasks": {"zh": "任务数", "en": "Tasks"},
-    "col.completion": {"zh": "完成率", "en": "Completion"},
     "col.overdue": {"zh": "逾期任务", "en": "Overdue"},
     "col.hours_month": {"zh": "本月工时 (h)", "en": "Hours this month (h)"},
-    "col.open_bugs": {"zh": "未关闭缺陷", "en": "Open bugs"},
     "col.budget": {"zh": "预算 (¥)", "en": "Budget (¥)"},
     "col.cost": {"zh": "累计成本 (¥)", "en": "Cost to date (¥)"},
-    "col.due_date": {"zh": "计划完成", "en": "Due"},
     "col.health": {"zh": "健康度", "en": "Health"},
-    "col.health_reason": {"zh": "原因", "en": "Why"},
     "col.spi": {"zh": "SPI 进度绩效", "en": "SPI"},
     "col.cpi": {"zh": "CPI 成本绩效", "en": "CPI"},
     "col.hours_vs_plan": {"zh": "工时/计划", "en": "Hours vs plan"},
@@ -118,11 +148,6 @@ _SHARED: Final[dict[str, dict[str, str]]] = {
     "health.overdue": {"zh": "{count} 项任务逾期（{share}）", "en": "{count} tasks overdue ({share})"},
     # trend chart
     "chart.trend_title": {"zh": "未完成任务与累计完成任务", "en": "Open tasks and cumulative resolved"},
-    "chart.day": {"zh": "日期", "en": "Date"},
-    "chart.count": {"zh": "任务数", "en": "Tasks"},
-    "chart.project": {"zh": "项目", "en": "Project"},
-    "chart.measure": {"zh": "指标", "en": "Measure"},
-    "chart.open_tasks": {"zh": "未完成任务", "en": "Open tasks"},
     "chart.cumulative_resolved": {"zh": "累计完成", "en": "Cumulative resolved"},
 }
 

@@ -28,7 +28,9 @@ APP = Path(__file__).resolve().parents[1] / "dashboards" / "streamlit_app.py"
 TIMEOUT = 30
 AS_OF = date(2026, 3, 31)
 DAILY_DAYS = 200
-KPI_KEYS = ("kpi.projects", "kpi.tasks", "kpi.completion", "kpi.overdue", "kpi.hours_month", "kpi.open_bugs")
+KPI_KEYS = (
+    "kpi.projects", "common.tasks", "kpi.completion", "common.overdue_tasks", "kpi.hours_month", "common.open_bugs"
+)
 
 KPI_ROWS = [
     # key, name, as_of, total, done, rate, overdue, bugs, hours_total, hours_month, estimate, budget, cost, due
@@ -103,6 +105,15 @@ def test_every_key_has_both_languages_with_same_placeholders() -> None:
         fields = [{name for _, name, _, _ in string.Formatter().parse(entry[lang]) if name} for lang in LANGS]
         assert all(entry[lang].strip() for lang in LANGS), key
         assert all(f == fields[0] for f in fields), key
+
+
+def test_every_word_is_translated_once() -> None:
+    """Two keys with the same Chinese and English are one word: it belongs under one key (common.* when shared)."""
+    keys_by_words: dict[tuple[str, ...], list[str]] = {}
+    for key, entry in STRINGS.items():
+        keys_by_words.setdefault(tuple(entry[lang] for lang in LANGS), []).append(key)
+    repeated = {words: keys for words, keys in keys_by_words.items() if len(keys) > 1}
+    assert not repeated, repeated
 
 
 def test_t_rejects_unknown_keys_and_languages() -> None:
@@ -192,7 +203,7 @@ def test_renders_in_both_languages(published_settings: Settings, lang: str) -> N
     assert len(chart) == 1
     spec = json.loads(chart[0].proto.spec)
     assert spec["title"] == t("chart.trend_title", lang)
-    assert spec["encoding"]["x"]["title"] == t("chart.day", lang)
+    assert spec["encoding"]["x"]["title"] == t("common.date", lang)
 
 
 def test_published_warehouse_shows_real_numbers(published_settings: Settings) -> None:
@@ -200,11 +211,11 @@ def test_published_warehouse_shows_real_numbers(published_settings: Settings) ->
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {
         t("kpi.projects", "zh"): "2",
-        t("kpi.tasks", "zh"): "200",
+        t("common.tasks", "zh"): "200",
         t("kpi.completion", "zh"): "55%",
-        t("kpi.overdue", "zh"): "10",
+        t("common.overdue_tasks", "zh"): "10",
         t("kpi.hours_month", "zh"): "532.5 h",
-        t("kpi.open_bugs", "zh"): "13",
+        t("common.open_bugs", "zh"): "13",
     }
     table = at.dataframe[0].value
     assert table["project_name"].tolist() == ["ERP 系统上线", "Mobile app"]

@@ -69,7 +69,7 @@ def test_page_shows_published_p85_how_many_and_top_risk(demo_app: Settings) -> N
     assert _metric(at, t("forecast.metric.on_time", "zh")) == f"{published['probability_on_time']:.0%}"
     assert any(f"P85 {p85}" in c.value for c in at.caption), "published forecast named in its caption"
     assert len(at.get("vega_lite_chart")) == 1
-    assert _count(_metric(at, t("forecast.by_date.open", "zh"))) == open_tasks
+    assert _count(_metric(at, t("common.open_tasks", "zh"))) == open_tasks
     assert at.dataframe[-1].value["task_key"].iloc[0] == _top_risk(demo_app, project)
     factors = at.dataframe[-1].value["factors"].iloc[0]
     assert "风险" in factors and "raises the risk" not in factors

@@ -78,9 +78,9 @@ def test_gantt_shows_the_live_critical_path_in_both_languages(demo_app: Settings
     name = read_frame(demo_app, "SELECT name FROM projects WHERE project_key = 'DP'")["name"][0]
     assert spec["title"] == t("gantt.chart_title", lang, project=f"DP · {name}")
     layers = spec["layer"]
-    assert layers[0]["encoding"]["x"]["title"] == t("gantt.axis_date", lang)
+    assert layers[0]["encoding"]["x"]["title"] == t("common.date", lang)
     assert layers[0]["encoding"]["y"]["title"] == t("gantt.axis_task", lang)
-    assert layers[0]["encoding"]["color"]["title"] == t("gantt.legend_status", lang)
+    assert layers[0]["encoding"]["color"]["title"] == t("common.status", lang)
 
     expected = _cpm_critical(demo_app, "DP")
     assert expected, "the demo project should have a critical path"
@@ -94,7 +94,7 @@ def test_gantt_shows_the_live_critical_path_in_both_languages(demo_app: Settings
 
     total = read_frame(demo_app, "SELECT count(*) AS n FROM tasks WHERE project_key = 'DP' AND NOT is_deleted")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics[t("gantt.metric_tasks", lang)] == f"{total['n'][0]:,}"
+    assert metrics[t("common.tasks", lang)] == f"{total['n'][0]:,}"
     assert metrics[t("gantt.metric_critical", lang)] == f"{len(expected):,}"
     assert at.title[0].value == t("gantt.title", lang)
 

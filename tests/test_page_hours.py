@@ -174,7 +174,7 @@ def test_page_shows_hours_utilisation_and_report(
     demo_app: Settings, lang: str, downloads: dict[str, Callable[[], bytes]]
 ) -> None:
     at = run_page(PAGE, lang)
-    assert at.title[0].value == t("hours.title", lang)
+    assert at.title[0].value == t("page.hours", lang)
     start, end = _default_window(demo_app)
     total = _hours(demo_app, start, end)
     metrics = {metric.label: metric.value for metric in at.metric}
@@ -199,7 +199,7 @@ def test_page_shows_hours_utilisation_and_report(
     assert metrics[t("hours.kpi.month_hours", lang)] == t("unit.hours", lang, value=f"{month_hours:,.1f}")
     name = f"lodestar-hours-{month:%Y-%m}-all.xlsx"
     book = load_workbook(io.BytesIO(downloads[name]()))
-    assert book.sheetnames[0] == t("hours.sheet.summary", lang)
+    assert book.sheetnames[0] == t("hours.report.summary_tab", lang)
     assert sum(row[2] for row in list(book.worksheets[0].values)[1:]) == pytest.approx(month_hours)
 
 

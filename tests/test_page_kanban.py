@@ -38,7 +38,7 @@ def _counts(settings: Settings, where: str, params: list) -> dict[str, int]:
 
 
 def _headers(at, lang: str) -> dict[str, str]:
-    return {column: t(f"kanban.column.{column}", lang) for column in logic.STATUS_COLUMNS}
+    return {column: t(logic.COLUMN_LABELS[column], lang) for column in logic.STATUS_COLUMNS}
 
 
 def _column_counts(at, lang: str) -> dict[str, int]:

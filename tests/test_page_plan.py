@@ -94,10 +94,7 @@ def test_plan_page_renders_in_both_languages(demo_app: Settings, lang: str) -> N
     at.selectbox(key="plan_project").select("ERP").run()
     assert not at.exception
     assert at.title[0].value == t("plan.title", lang)
-    assert [tab.label for tab in at.tabs] == [
-        t(f"plan.tab_{name}", lang)
-        for name in ("task", "dependencies", "bulk", "baselines", "levelling", "export", "history")
-    ]
+    assert [tab.label for tab in at.tabs] == [t(key, lang) for key in logic.TAB_LABELS]
     leaves = read_frame(
         demo_app,
         """SELECT count(*) AS n FROM tasks t WHERE project_key = 'ERP' AND NOT is_deleted
@@ -112,7 +109,7 @@ def test_plan_page_renders_in_both_languages(demo_app: Settings, lang: str) -> N
              AND l.to_task_id IN (SELECT task_id FROM tasks WHERE project_key = 'ERP')""",
     )["n"][0]
     tables = [d.value for d in at.dataframe]
-    dependency_table = next(f for f in tables if t("plan.col_from", lang) in f.columns or "from_label" in f.columns)
+    dependency_table = next(f for f in tables if t("plan.dep_from", lang) in f.columns or "from_label" in f.columns)
     assert len(dependency_table) == links
     assert len(at.get("download_button")) == 3
 

@@ -228,7 +228,7 @@ def test_page_shows_register_and_heat_map_in_both_languages(demo_app: Settings, 
 
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
     assert spec["title"] == t("risks.heat_title", lang)
-    assert spec["layer"][0]["encoding"]["x"]["title"] == t("risks.axis_impact", lang)
+    assert spec["layer"][0]["encoding"]["x"]["title"] == t("common.impact", lang)
     assert spec["layer"][0]["encoding"]["y"]["title"] == t("risks.axis_probability", lang)
     expected = read_frame(
         demo_app,

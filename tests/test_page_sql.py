@@ -127,7 +127,7 @@ def test_examples_run_on_the_demo(demo_app: Settings) -> None:
     for name, sql in logic.EXAMPLES.items():
         result = logic.run_query(demo_app, sql)
         assert name == "recent_edits" or result.frame.height > 0, name
-        assert t(f"sql.example.{name}", "zh") and t(f"sql.example.{name}", "en")
+        assert t(logic.example_label(name), "zh") and t(logic.example_label(name), "en")
 
 
 # ------------------------------------------------------------------ saved queries

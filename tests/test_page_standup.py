@@ -116,7 +116,7 @@ def test_page_renders_the_team_view_in_both_languages(demo_app: Settings, lang: 
     assert at.title[0].value == t("standup.title", lang)
     assert [m.value for m in at.metric] == [f"1 / {total}", str(total - 1), "1"]
     assert [m.label for m in at.metric] == [t(k, lang) for k in
-                                            ("standup.metric.checked_in", "standup.metric.missing",
+                                            ("standup.col.checked_in", "standup.metric.missing",
                                              "standup.metric.blockers")]
     team = at.dataframe[-1].value
     assert team.shape[0] == total

@@ -24,20 +24,20 @@ FLASH_KEY: Final = "alerts._flash"
 
 
 def _label(prefix: str, value: str, lang: str) -> str:
-    return t(f"alerts.{prefix}.{value}", lang)
+    return t(logic.label_key(prefix, value), lang)
 
 
 def _filters(lang: str, projects: dict[str, str]) -> logic.AlertFilter:
     columns = st.columns(4)
-    states = columns[0].multiselect(t("alerts.filter.state"), logic.STATES, default=list(logic.ACTIVE),
+    states = columns[0].multiselect(t("alerts.col.state"), logic.STATES, default=list(logic.ACTIVE),
                                     format_func=partial(_label, "state", lang=lang), key="alerts.filter.state")
-    severities = columns[1].multiselect(t("alerts.filter.severity"), logic.SEVERITIES, placeholder=t("alerts.all"),
+    severities = columns[1].multiselect(t("alerts.col.severity"), logic.SEVERITIES, placeholder=t("common.all"),
                                         format_func=partial(_label, "severity", lang=lang),
                                         key="alerts.filter.severity")
-    project_keys = columns[2].multiselect(t("alerts.filter.project"), list(projects), placeholder=t("alerts.all"),
+    project_keys = columns[2].multiselect(t("common.project"), list(projects), placeholder=t("common.all"),
                                           format_func=lambda key: common.project_label(key, projects.get(key)),
                                           key="alerts.filter.project")
-    rules = columns[3].multiselect(t("alerts.filter.rule"), logic.rule_choices(), placeholder=t("alerts.all"),
+    rules = columns[3].multiselect(t("alerts.col.rule"), logic.rule_choices(), placeholder=t("common.all"),
                                    format_func=partial(_label, "rule", lang=lang), key="alerts.filter.rule")
     return logic.AlertFilter(tuple(states), tuple(severities), tuple(project_keys), tuple(rules))
 
@@ -47,11 +47,11 @@ def _columns() -> dict[str, object]:
     return {
         "severity": cc.TextColumn(t("alerts.col.severity")),
         "state": cc.TextColumn(t("alerts.col.state")),
-        "project_key": cc.TextColumn(t("alerts.col.project")),
+        "project_key": cc.TextColumn(t("common.project")),
         "rule": cc.TextColumn(t("alerts.col.rule")),
         "title": cc.TextColumn(t("alerts.col.title"), width="large"),
-        "why": cc.TextColumn(t("alerts.col.why"), width="large"),
-        "impact": cc.TextColumn(t("alerts.col.impact"), width="medium"),
+        "why": cc.TextColumn(t("common.why"), width="large"),
+        "impact": cc.TextColumn(t("common.impact"), width="medium"),
         "options": cc.TextColumn(t("alerts.col.options"), width="medium"),
         "owner_id": cc.TextColumn(t("alerts.col.owner")),
         "first_raised_at": cc.DatetimeColumn(t("alerts.col.first_raised"), format="YYYY-MM-DD HH:mm"),
@@ -71,7 +71,7 @@ def _act(settings, frame, lang: str) -> None:
     with st.form("alerts.act", clear_on_submit=False):
         alert_id = st.selectbox(t("alerts.act.pick"), list(titles), format_func=titles.__getitem__,
                                 key="alerts.act.pick")
-        action = st.radio(t("alerts.act.action"), ACTIONS, format_func=lambda a: t(f"alerts.act.{a}", lang),
+        action = st.radio(t("common.action"), ACTIONS, format_func=lambda a: t(f"alerts.act.{a}", lang),
                           horizontal=True, key="alerts.act.action")
         confirmed = st.checkbox(t("alerts.act.confirm"), key="alerts.act.confirm")
         submitted = st.form_submit_button(t("alerts.act.submit"), key="alerts.act.submit")
@@ -121,7 +121,7 @@ def render() -> None:
         latest = failures.row(0, named=True)
         st.error(t("alerts.failed_banner", count=failures.height, channel=latest["channel"],
                    error=latest["error"] or latest["status"] or "—"))
-    metrics = {"alerts.metric.new": counts["new"], "alerts.metric.acknowledged": counts["acknowledged"],
+    metrics = {"alerts.metric.new": counts["new"], "alerts.state.acknowledged": counts["acknowledged"],
                "alerts.metric.critical": counts["critical"], "alerts.metric.failed": failures.height}
     for column, (key, value) in zip(st.columns(len(metrics)), metrics.items()):
         column.metric(t(key), f"{value:,}")
@@ -129,9 +129,8 @@ def render() -> None:
         st.info(t("alerts.none"))
     else:
         shown = common.localize_timestamps(frame).with_columns(
-            frame["severity"].map_elements(lambda s: t(f"alerts.severity.{s}", lang), return_dtype=str),
-            frame["state"].map_elements(lambda s: t(f"alerts.state.{s}", lang), return_dtype=str),
-            frame["rule"].map_elements(lambda s: t(f"alerts.rule.{s}", lang), return_dtype=str),
+            *(frame[column].map_elements(partial(_label, column, lang=lang), return_dtype=str)
+              for column in ("severity", "state", "rule")),
         )
         st.dataframe(shown, column_config=_columns(), hide_index=True, key="alerts.table")
     _act(ctx.settings, frame, lang)
@@ -143,7 +142,7 @@ def render() -> None:
         st.dataframe(common.localize_timestamps(deliveries), hide_index=True, column_config={
             "sent_at": cc.DatetimeColumn(t("alerts.col.sent_at"), format="YYYY-MM-DD HH:mm:ss"),
             "channel": cc.TextColumn(t("alerts.col.channel")), "kind": cc.TextColumn(t("alerts.col.kind")),
-            "project_key": cc.TextColumn(t("alerts.col.project")),
+            "project_key": cc.TextColumn(t("common.project")),
             "alerts": cc.NumberColumn(t("alerts.col.alerts")), "ok": cc.CheckboxColumn(t("alerts.col.ok")),
             "attempts": cc.NumberColumn(t("alerts.col.attempts")), "status": None,
             "error": cc.TextColumn(t("alerts.col.error"), width="large"),

@@ -46,7 +46,7 @@ def _metrics(summary: logic.Summary) -> None:
     values = [
         ("bugs.metric.total", f"{summary.bugs:,}"),
         ("bugs.metric.open", f"{summary.open_bugs:,}"),
-        ("bugs.metric.closed", f"{summary.closed_bugs:,}"),
+        ("common.closed", f"{summary.closed_bugs:,}"),
         ("bugs.metric.linked", linked),
         ("bugs.metric.median_age", common.format_days(summary.median_open_age_days)),
     ]
@@ -56,9 +56,9 @@ def _metrics(summary: logic.Summary) -> None:
 
 def _trend(flow: pl.DataFrame) -> None:
     st.subheader(t("bugs.trend_header"))
-    week, bugs = t("bugs.trend.week"), t("bugs.trend.bugs")
+    week, bugs = t("bugs.trend.week"), t("bugs.col.bugs")
     labels = {"created": t("bugs.trend.created"), "resolved": t("bugs.trend.resolved")}
-    measure = t("bugs.trend.measure")
+    measure = t("common.measure")
     flow_chart = (
         alt.Chart(logic.trend_long(flow, labels), title=t("bugs.trend.flow_title"))
         .mark_line(point=True)
@@ -75,8 +75,8 @@ def _trend(flow: pl.DataFrame) -> None:
         .mark_area(opacity=0.4, line=True)
         .encode(
             x=alt.X("week:T", title=week),
-            y=alt.Y("open_bugs:Q", title=t("bugs.trend.open")),
-            tooltip=[alt.Tooltip("week:T", title=week), alt.Tooltip("open_bugs:Q", title=t("bugs.trend.open"))],
+            y=alt.Y("open_bugs:Q", title=t("bugs.metric.open")),
+            tooltip=[alt.Tooltip("week:T", title=week), alt.Tooltip("open_bugs:Q", title=t("bugs.metric.open"))],
         )
     )
     left, right = st.columns(2)
@@ -94,7 +94,7 @@ def _ageing(ages: pl.DataFrame) -> None:
     labelled = ages.with_columns(
         pl.col("bucket").replace_strict({b: t(f"bugs.bucket.{b}") for b, _, _ in logic.AGE_BUCKETS}).alias("label")
     )
-    bucket, count = t("bugs.ageing.bucket"), t("bugs.ageing.count")
+    bucket, count = t("bugs.ageing.bucket"), t("common.open_bugs")
     order = labelled["label"].to_list()
     bars = alt.Chart(labelled, title=t("bugs.ageing.title")).encode(
         x=alt.X("label:N", title=bucket, sort=order, axis=alt.Axis(labelAngle=0)),
@@ -129,18 +129,18 @@ def _table(table: pl.DataFrame) -> None:
         shown,
         hide_index=True,
         column_config={
-            "bug_key": cc.TextColumn(t("bugs.col.key")),
-            "title": cc.TextColumn(t("bugs.col.title"), width="medium"),
-            "project_key": cc.TextColumn(t("bugs.col.project")),
-            "status": cc.TextColumn(t("bugs.col.status")),
-            "priority": cc.TextColumn(t("bugs.col.priority")),
-            "assignee": cc.TextColumn(t("bugs.col.assignee")),
+            "bug_key": cc.TextColumn(t("common.key")),
+            "title": cc.TextColumn(t("common.title"), width="medium"),
+            "project_key": cc.TextColumn(t("common.project")),
+            "status": cc.TextColumn(t("common.status")),
+            "priority": cc.TextColumn(t("bugs.priority")),
+            "assignee": cc.TextColumn(t("common.assignee")),
             "created_at": cc.DatetimeColumn(t("bugs.col.created"), format="YYYY-MM-DD"),
             "resolved_at": cc.DatetimeColumn(t("bugs.col.resolved"), format="YYYY-MM-DD"),
             "age_days": cc.NumberColumn(t("bugs.col.age"), format="%d"),
             "affected_count": cc.NumberColumn(t("bugs.col.affected_count"), format="%d"),
             "affected": cc.ListColumn(t("bugs.col.affected"), width="large"),
-            "url": cc.LinkColumn(t("bugs.col.link"), display_text="↗"),
+            "url": cc.LinkColumn(t("common.link"), display_text="↗"),
         },
     )
 
@@ -150,7 +150,7 @@ def _density_columns(name_column: str, name_label: str, bugs_label: str) -> dict
     return {
         name_column: cc.TextColumn(name_label),
         "bugs": cc.NumberColumn(bugs_label, format="%d"),
-        "open_bugs": cc.NumberColumn(t("bugs.col.open_bugs"), format="%d"),
+        "open_bugs": cc.NumberColumn(t("common.open_bugs"), format="%d"),
         "work_items": cc.NumberColumn(t("bugs.col.work_items"), format="%d"),
         "estimate_hours": cc.NumberColumn(t("bugs.col.estimate_hours"), format="%,.0f"),
         "per_100_items": cc.NumberColumn(t("bugs.col.per_100_items"), format="%.1f"),
@@ -168,7 +168,7 @@ def _capped(frame: pl.DataFrame) -> None:
 
 def _density(modules: pl.DataFrame, people: pl.DataFrame) -> None:
     st.subheader(t("bugs.density_header"))
-    by_module, by_person = st.tabs([t("bugs.density.by_module"), t("bugs.density.by_person")])
+    by_module, by_person = st.tabs([t("bugs.density.by_module"), t("common.by_person")])
     with by_module:
         st.caption(t("bugs.density.module_caption"))
         if modules.is_empty():
@@ -190,7 +190,7 @@ def _density(modules: pl.DataFrame, people: pl.DataFrame) -> None:
             st.dataframe(
                 people.drop("person_id", "total"),
                 hide_index=True,
-                column_config=_density_columns("person", t("bugs.col.person"), t("bugs.col.person_bugs")),
+                column_config=_density_columns("person", t("common.person"), t("bugs.col.person_bugs")),
             )
 
 

@@ -70,7 +70,7 @@ def _cdf_chart(sim: logic.ProjectSimulation) -> alt.LayerChart:
     )
     markers = [{"marker": f"P{p}", "day": sim.finish[p]} for p in logic.PERCENTILES]
     if sim.due_date is not None:
-        markers.append({"marker": t("forecast.chart.due"), "day": sim.due_date})
+        markers.append({"marker": t("common.due"), "day": sim.due_date})
     marker_frame = pl.DataFrame(markers, schema={"marker": pl.String, "day": pl.Date})
     marker_title = t("forecast.chart.marker")
     rules = (
@@ -143,7 +143,7 @@ def _milestones(milestones: pl.DataFrame) -> None:
         return
     shown = milestones.head(logic.MAX_MILESTONES).with_columns(
         pl.col("type_category").map_elements(
-            lambda kind: t(f"forecast.type.{kind}") if kind in {"epic", "feature", "task", "subtask", "bug"} else kind,
+            lambda kind: t(logic.TYPE_LABELS[kind]) if kind in logic.TYPE_LABELS else kind,
             return_dtype=pl.String,
         )
     )
@@ -154,9 +154,9 @@ def _milestones(milestones: pl.DataFrame) -> None:
         shown.drop("task_id"),
         hide_index=True,
         column_config={
-            "task_key": cc.TextColumn(t("forecast.col.key")),
-            "title": cc.TextColumn(t("forecast.col.title")),
-            "type_category": cc.TextColumn(t("forecast.col.type")),
+            "task_key": cc.TextColumn(t("common.key")),
+            "title": cc.TextColumn(t("common.title")),
+            "type_category": cc.TextColumn(t("common.type")),
             "p50": cc.DateColumn(t("forecast.col.p50")),
             "p85": cc.DateColumn(t("forecast.col.p85")),
             "p95": cc.DateColumn(t("forecast.col.p95")),
@@ -193,7 +193,7 @@ def _by_date_section(ctx: common.PageContext, query: data.Query, project_key: st
         return
     result = _throughput(ctx.snapshot, open_count, history, start, when)
     columns = st.columns(3)
-    columns[0].metric(t("forecast.by_date.open"), f"{open_count:,}")
+    columns[0].metric(t("common.open_tasks"), f"{open_count:,}")
     for column, p in zip(columns[1:], logic.THROUGHPUT_PERCENTILES):
         column.metric(
             t(f"forecast.by_date.p{p}"),
@@ -226,7 +226,7 @@ def _by_date_section(ctx: common.PageContext, query: data.Query, project_key: st
 
 def _risk_section(query: data.Query, project_key: str) -> None:
     st.subheader(t("forecast.risk_header"))
-    rows = st.select_slider(t("forecast.risk_rows"), options=RISK_ROW_CHOICES, value=logic.DEFAULT_RISK_ROWS,
+    rows = st.select_slider(t("common.rows_shown"), options=RISK_ROW_CHOICES, value=logic.DEFAULT_RISK_ROWS,
                             key=RISK_ROWS_KEY)
     try:
         ranking = logic.risk_ranking(query, project_key, int(rows))
@@ -247,10 +247,10 @@ def _risk_section(query: data.Query, project_key: str) -> None:
         table,
         hide_index=True,
         column_config={
-            "task_key": cc.TextColumn(t("forecast.col.key")),
-            "title": cc.TextColumn(t("forecast.col.title")),
-            "assignee": cc.TextColumn(t("forecast.col.assignee")),
-            "status": cc.TextColumn(t("forecast.col.status")),
+            "task_key": cc.TextColumn(t("common.key")),
+            "title": cc.TextColumn(t("common.title")),
+            "assignee": cc.TextColumn(t("common.assignee")),
+            "status": cc.TextColumn(t("common.status")),
             "due_date": cc.DateColumn(t("forecast.col.due")),
             "delay_probability": cc.ProgressColumn(
                 t("forecast.col.delay"), format="percent", min_value=0.0, max_value=1.0
@@ -259,7 +259,7 @@ def _risk_section(query: data.Query, project_key: str) -> None:
             "remaining_p90_days": cc.NumberColumn(t("forecast.col.remaining_p90"), format="%.1f"),
             "finish_p85": cc.DateColumn(t("forecast.col.finish_p85")),
             "factors": cc.TextColumn(t("forecast.col.factors"), width="large"),
-            "url": cc.LinkColumn(t("forecast.col.link"), display_text="↗"),
+            "url": cc.LinkColumn(t("common.link"), display_text="↗"),
         },
     )
 

@@ -26,6 +26,10 @@ ROW_PX = 22
 LABEL_PX = 300
 BAR_PX = 12
 STATUS_COLOURS = {"todo": "#9ecae1", "in_progress": "#3182bd", "done": "#74c476", "summary": "#525252"}
+STATUS_LABELS = {
+    "todo": "gantt.status_todo", "in_progress": "common.in_progress", "done": "common.done",
+    "summary": "gantt.status_summary",
+}
 CRITICAL_COLOUR = "#d62728"
 PROJECT_KEY = "gantt_project"
 RESET_ON_PROJECT = ("gantt_people", "gantt_phases", "gantt_collapsed", "gantt_depth", "gantt_baseline")
@@ -39,7 +43,7 @@ def _reset_filters() -> None:
 
 
 def _status_labels() -> dict[str, str]:
-    return {status: t(f"gantt.status_{status}") for status in STATUS_COLOURS}
+    return {status: t(STATUS_LABELS[status]) for status in STATUS_COLOURS}
 
 
 def _chart_frame(rows: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
@@ -74,15 +78,15 @@ def _critical_stroke() -> alt.Stroke:
 
 def _tooltip() -> list[alt.Tooltip]:
     return [
-        alt.Tooltip("task_key:N", title=t("gantt.col_key")),
-        alt.Tooltip("name:N", title=t("gantt.col_task")),
+        alt.Tooltip("task_key:N", title=t("common.key")),
+        alt.Tooltip("name:N", title=t("common.task")),
         alt.Tooltip("wbs:N", title=t("gantt.col_wbs")),
         alt.Tooltip("start:T", title=t("gantt.col_start"), format="%Y-%m-%d"),
         alt.Tooltip("finish:T", title=t("gantt.col_finish"), format="%Y-%m-%d"),
-        alt.Tooltip("assignee:N", title=t("gantt.col_assignee")),
-        alt.Tooltip("status_label:N", title=t("gantt.col_status")),
+        alt.Tooltip("assignee:N", title=t("common.assignee")),
+        alt.Tooltip("status_label:N", title=t("common.status")),
         alt.Tooltip("float_days:Q", title=t("gantt.col_float")),
-        alt.Tooltip("path_label:N", title=t("gantt.col_critical")),
+        alt.Tooltip("path_label:N", title=t("gantt.critical")),
         alt.Tooltip("baseline_start:T", title=t("gantt.col_baseline_start"), format="%Y-%m-%d"),
         alt.Tooltip("baseline_finish:T", title=t("gantt.col_baseline_finish"), format="%Y-%m-%d"),
         alt.Tooltip("p50_finish:T", title=t("gantt.col_p50"), format="%Y-%m-%d"),
@@ -111,7 +115,7 @@ def _gantt_chart(
             titleAngle=0, titleAlign="left", titleBaseline="bottom", titleX=-LABEL_PX, titleY=-6,
         ),
     )
-    x_title = t("gantt.axis_date")
+    x_title = t("common.date")
     base = alt.Chart(frame)
     bars = (
         base.transform_filter("!datum.is_milestone && isValid(datum.start)")
@@ -123,7 +127,7 @@ def _gantt_chart(
             size=alt.condition("datum.is_summary", alt.value(BAR_PX // 2), alt.value(BAR_PX)),
             color=alt.Color(
                 "status_label:N",
-                title=t("gantt.legend_status"),
+                title=t("common.status"),
                 scale=alt.Scale(domain=list(statuses.values()), range=list(STATUS_COLOURS.values())),
             ),
             stroke=_critical_stroke(),
@@ -182,15 +186,15 @@ def _gantt_chart(
 def _table_columns() -> dict[str, Any]:
     cc = st.column_config
     return {
-        "task_key": cc.TextColumn(t("gantt.col_key")),
-        "label": cc.TextColumn(t("gantt.col_task")),
+        "task_key": cc.TextColumn(t("common.key")),
+        "label": cc.TextColumn(t("common.task")),
         "wbs": cc.TextColumn(t("gantt.col_wbs")),
         "start": cc.DateColumn(t("gantt.col_start")),
         "finish": cc.DateColumn(t("gantt.col_finish")),
-        "assignee": cc.TextColumn(t("gantt.col_assignee")),
-        "status_label": cc.TextColumn(t("gantt.col_status")),
+        "assignee": cc.TextColumn(t("common.assignee")),
+        "status_label": cc.TextColumn(t("common.status")),
         "float_days": cc.NumberColumn(t("gantt.col_float"), format="%.1f"),
-        "is_critical": cc.CheckboxColumn(t("gantt.col_critical")),
+        "is_critical": cc.CheckboxColumn(t("gantt.critical")),
         "baseline_start": cc.DateColumn(t("gantt.col_baseline_start")),
         "baseline_finish": cc.DateColumn(t("gantt.col_baseline_finish")),
         "p50_finish": cc.DateColumn(t("gantt.col_p50")),
@@ -232,7 +236,7 @@ def _filters(sched: logic.ProjectSchedule, names: dict[str, str]) -> dict[str, A
         people.append(logic.UNASSIGNED)
     # Labels are looked up, not translated inside format_func, which may run outside the script (AppTest).
     mode_labels = {m: t(f"gantt.bars_{m}") for m in logic.BAR_MODES}
-    person_labels = {p: names.get(p, p) for p in people} | {logic.UNASSIGNED: t("gantt.unassigned")}
+    person_labels = {p: names.get(p, p) for p in people} | {logic.UNASSIGNED: t("common.unassigned")}
     first = st.columns([2, 2, 2])
     chosen = {
         "mode": first[0].radio(
@@ -301,9 +305,9 @@ def _metrics(ctx: common.PageContext, sched: logic.ProjectSchedule, shown_rows: 
     p50 = forecast["finish_p50"][0] if forecast.height else None
     p85 = forecast["finish_p85"][0] if forecast.height else None
     counts = st.columns(3)
-    counts[0].metric(t("gantt.metric_tasks"), f"{sched.task_count:,}")
+    counts[0].metric(t("common.tasks"), f"{sched.task_count:,}")
     counts[1].metric(t("gantt.metric_critical"), f"{sched.critical_count:,}")
-    counts[2].metric(t("gantt.metric_rows"), f"{shown_rows:,}")
+    counts[2].metric(t("common.rows_shown"), f"{shown_rows:,}")
     dates = st.columns(3)
     dates[0].metric(t("gantt.metric_finish"), common.format_date(sched.finish))
     dates[1].metric(t("gantt.metric_p50"), common.format_date(p50))

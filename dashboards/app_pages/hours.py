@@ -52,7 +52,7 @@ def _window(first: date, last: date) -> tuple[date, date] | None:
 def _filters(first: date, last: date, projects: pl.DataFrame, people: pl.DataFrame) -> logic.HoursFilter | None:
     labels = logic.project_labels(projects, t("hours.no_project"))
     # Labels are looked up in dicts built now, in this run's language: format functions may be called later.
-    teams = {team: team or t("hours.no_team") for team in sorted(set(people["team"].to_list()) | {logic.NO_TEAM})}
+    teams = {team: team or t("common.no_team") for team in sorted(set(people["team"].to_list()) | {logic.NO_TEAM})}
     window_column, project_column, team_column = st.columns([2, 3, 2])
     with window_column:
         window = _window(first, last)
@@ -61,14 +61,14 @@ def _filters(first: date, last: date, projects: pl.DataFrame, people: pl.DataFra
         options=[*labels],
         format_func=labels.__getitem__,
         key=PROJECTS_KEY,
-        placeholder=t("hours.filter.all"),
+        placeholder=t("common.all"),
     )
     chosen_teams = team_column.multiselect(
         t("hours.filter.teams"),
         options=list(teams),
         format_func=teams.__getitem__,
         key=TEAMS_KEY,
-        placeholder=t("hours.filter.all"),
+        placeholder=t("common.all"),
     )
     if window is None:
         return None
@@ -90,12 +90,12 @@ def _weekly_chart(cube: pl.DataFrame, projects: pl.DataFrame) -> None:
         .mark_bar()
         .encode(
             x=alt.X("week:O", title=t("hours.chart.week"), axis=alt.Axis(labelAngle=-45)),
-            y=alt.Y("sum(hours):Q", title=t("hours.chart.hours")),
-            color=alt.Color("project:N", title=t("hours.chart.project")),
+            y=alt.Y("sum(hours):Q", title=t("hours.col.hours")),
+            color=alt.Color("project:N", title=t("common.project")),
             tooltip=[
                 alt.Tooltip("week:O", title=t("hours.chart.week")),
-                alt.Tooltip("project:N", title=t("hours.chart.project")),
-                alt.Tooltip("hours:Q", title=t("hours.chart.hours"), format=",.1f"),
+                alt.Tooltip("project:N", title=t("common.project")),
+                alt.Tooltip("hours:Q", title=t("hours.col.hours"), format=",.1f"),
             ],
         )
     )
@@ -107,7 +107,7 @@ def _utilisation_table(utilisation: pl.DataFrame) -> None:
     st.caption(t("hours.people_caption"))
     flag_labels = {"over": t("hours.flag.over"), "under": t("hours.flag.under"), "": t("hours.flag.ok")}
     shown = utilisation.with_columns(
-        pl.col("team").replace_strict({logic.NO_TEAM: t("hours.no_team")}, default=pl.col("team")),
+        pl.col("team").replace_strict({logic.NO_TEAM: t("common.no_team")}, default=pl.col("team")),
         (pl.col("utilisation") * 100).alias("utilisation"),
         pl.col("flag").replace_strict(flag_labels, return_dtype=pl.String).alias("status"),
     )
@@ -125,13 +125,13 @@ def _utilisation_table(utilisation: pl.DataFrame) -> None:
         styled,
         hide_index=True,
         column_config={
-            "display_name": cc.TextColumn(t("hours.col.person")),
-            "team": cc.TextColumn(t("hours.col.team")),
+            "display_name": cc.TextColumn(t("common.person")),
+            "team": cc.TextColumn(t("common.team")),
             "hours": cc.NumberColumn(t("hours.col.hours")),
             "weekly_capacity": cc.NumberColumn(t("hours.col.weekly_capacity")),
             "capacity_hours": cc.NumberColumn(t("hours.col.capacity_hours")),
             "utilisation": cc.NumberColumn(t("hours.col.utilisation")),
-            "status": cc.TextColumn(t("hours.col.flag")),
+            "status": cc.TextColumn(t("common.status")),
             "capacity_assumed": cc.CheckboxColumn(t("hours.col.capacity_assumed")),
         },
     )
@@ -144,7 +144,7 @@ def _pivot(cube: pl.DataFrame, people: pl.DataFrame) -> None:
         st.caption(t("hours.pivot_capped", count=logic.MAX_PIVOT_PEOPLE))
     cc = st.column_config
     config: dict[str, object] = {
-        "display_name": cc.TextColumn(t("hours.col.person")),
+        "display_name": cc.TextColumn(t("common.person")),
         "total": cc.NumberColumn(t("hours.col.total"), format="%,.1f"),
     }
     for name in pivot.columns[1:-1]:
@@ -175,7 +175,7 @@ def _report_section(query: data.Query, people: pl.DataFrame) -> None:
         t("hours.report.month"), options=months, format_func=month_labels.__getitem__, key=MONTH_KEY
     )
     person = person_column.selectbox(
-        t("hours.report.person"), options=list(person_labels), format_func=person_labels.__getitem__, key=PERSON_KEY
+        t("common.person"), options=list(person_labels), format_func=person_labels.__getitem__, key=PERSON_KEY
     )
     person_id = person or None
     report = logic.monthly_report(query, month, person_id)
@@ -229,19 +229,19 @@ def _report_section(query: data.Query, people: pl.DataFrame) -> None:
         })
     elif detail == "worklogs":
         _detail(report.worklogs, logic.WORKLOG_HEADERS, {
-            "day": cc.DateColumn(t("hours.col.day")),
+            "day": cc.DateColumn(t("common.date")),
             "hours": cc.NumberColumn(t("hours.col.hours"), format="%.1f"),
         })
     else:
         st.dataframe(
             summary.drop("person_id").with_columns(
-                pl.col("team").replace_strict({logic.NO_TEAM: t("hours.no_team")}, default=pl.col("team")),
+                pl.col("team").replace_strict({logic.NO_TEAM: t("common.no_team")}, default=pl.col("team")),
                 pl.col("on_time_rate") * 100,
             ),
             hide_index=True,
             column_config={
-                "display_name": cc.TextColumn(t("hours.col.person")),
-                "team": cc.TextColumn(t("hours.col.team")),
+                "display_name": cc.TextColumn(t("common.person")),
+                "team": cc.TextColumn(t("common.team")),
                 "hours": cc.NumberColumn(t("hours.col.hours"), format="%,.1f"),
                 "tasks_completed": cc.NumberColumn(t("hours.col.tasks_completed"), format="%d"),
                 "on_time_rate": cc.NumberColumn(t("hours.col.on_time_rate"), format="%.0f %%"),
@@ -300,7 +300,7 @@ def _overview(ctx: common.PageContext, query: data.Query, window: logic.HoursFil
 
 
 def render() -> None:
-    st.title(t("hours.title"))
+    st.title(t("page.hours"))
     ctx = common.page_context()
     if ctx is None:
         return

@@ -31,13 +31,13 @@ def _lane_table(lanes: pl.DataFrame, group_by: str) -> None:
         hide_index=True,
         column_config={
             "lane": cc.TextColumn(t("kanban.col.lane")),
-            **{column: cc.NumberColumn(t(f"kanban.column.{column}"), format="%d") for column in logic.STATUS_COLUMNS},
+            **{column: cc.NumberColumn(t(logic.COLUMN_LABELS[column]), format="%d") for column in logic.STATUS_COLUMNS},
         },
     )
 
 
 def _column(board: logic.Board, column: str) -> None:
-    st.subheader(t("kanban.column_header", name=t(f"kanban.column.{column}"), count=board.counts[column]))
+    st.subheader(t("kanban.column_header", name=t(logic.COLUMN_LABELS[column]), count=board.counts[column]))
     cards = board.cards[column]
     if cards.is_empty():
         st.caption(t("kanban.column_empty"))
@@ -63,7 +63,7 @@ def render() -> None:
     if project is None:
         return
     group_by = middle.radio(
-        t("kanban.group_by"), logic.GROUP_BY, key=GROUP_KEY, format_func=lambda g: t(f"kanban.group.{g}")
+        t("kanban.group_by"), logic.GROUP_BY, key=GROUP_KEY, format_func=lambda g: t(logic.GROUP_LABELS[g])
     )
     try:
         as_of = data.as_of(query)
@@ -79,7 +79,7 @@ def render() -> None:
     lane_ids = list(lane_rows)
     common.keep_choice(LANE_KEY, lane_ids, logic.default_lane(lanes))
     lane_id = right.selectbox(
-        t(f"kanban.lane.{group_by}"),
+        t(logic.LANE_LABELS[group_by]),
         lane_ids,
         key=LANE_KEY,
         format_func=lambda lane: logic.lane_label(lane_rows[lane], group_by),

@@ -130,7 +130,7 @@ def _save(ctx: common.PageContext, changes: list, actor: str, message: str, *, r
 def _task_tab(ctx: common.PageContext, sched: schedule_logic.ProjectSchedule, labels: dict[str, str],
               people: dict[str, str]) -> None:
     leaves = sched.tasks.filter(~pl.col("is_summary"))
-    task_id = st.selectbox(t("plan.task"), leaves["task_id"].to_list(), key="plan_task",
+    task_id = st.selectbox(t("common.task"), leaves["task_id"].to_list(), key="plan_task",
                            format_func=lambda task: labels.get(task, task))
     current = logic.task_values(sched.tasks, task_id)
     if current is None:
@@ -151,18 +151,18 @@ def _task_tab(ctx: common.PageContext, sched: schedule_logic.ProjectSchedule, la
     owners = ["", *people]
     if current.assignee_id and current.assignee_id not in people:
         owners.append(current.assignee_id)
-    owner_labels = {"": t("plan.nobody"), **people}
+    owner_labels = {"": t("common.unassigned"), **people}
     with st.form("plan_task_form"):
         columns = st.columns(4)
         start = columns[0].date_input(t("plan.planned_start"), key="plan_start",
                                       min_value=MIN_DATE, max_value=MAX_DATE)
         finish = columns[1].date_input(t("plan.planned_finish"), key="plan_finish",
                                        min_value=MIN_DATE, max_value=MAX_DATE)
-        owner = columns[2].selectbox(t("plan.owner"), owners, key="plan_owner",
+        owner = columns[2].selectbox(t("common.owner"), owners, key="plan_owner",
                                      format_func=lambda p: owner_labels.get(p, p))
         estimate = columns[3].number_input(t("plan.estimate"), key="plan_estimate", step=1.0, format="%.1f")
         confirmed = st.checkbox(t("plan.confirm"), key="plan_task_confirm")
-        submitted = st.form_submit_button(t("plan.save"), key="plan_task_save", type="primary")
+        submitted = st.form_submit_button(t("common.save"), key="plan_task_save", type="primary")
     if not submitted:
         return
     after = logic.TaskValues(task_id, start, finish, owner or None, estimate)
@@ -201,10 +201,10 @@ def _dependency_tab(ctx: common.PageContext, sched: schedule_logic.ProjectSchedu
         kind = details[0].selectbox(t("plan.dep_type"), logic.LINK_TYPES, key="plan_dep_type",
                                     format_func=type_labels.__getitem__)
         lag = details[1].number_input(t("plan.dep_lag"), value=0.0, step=1.0, key="plan_dep_lag")
-        action = details[2].radio(t("plan.dep_action"), list(action_labels), key="plan_dep_action",
+        action = details[2].radio(t("common.action"), list(action_labels), key="plan_dep_action",
                                   format_func=action_labels.__getitem__, horizontal=True)
         confirmed = st.checkbox(t("plan.confirm"), key="plan_dep_confirm")
-        submitted = st.form_submit_button(t("plan.save"), key="plan_dep_save", type="primary")
+        submitted = st.form_submit_button(t("common.save"), key="plan_dep_save", type="primary")
     if submitted:
         edit = logic.DependencyEdit(from_id, to_id, kind, float(lag if lag is not None else 0.0),
                                     remove=action == "remove")
@@ -227,9 +227,9 @@ def _dependency_tab(ctx: common.PageContext, sched: schedule_logic.ProjectSchedu
     st.dataframe(
         table.select("from_label", "to_label", "dependency", "lag_days", "edited"),
         column_config={
-            "from_label": cc.TextColumn(t("plan.col_from")),
-            "to_label": cc.TextColumn(t("plan.col_to")),
-            "dependency": cc.TextColumn(t("plan.col_type")),
+            "from_label": cc.TextColumn(t("plan.dep_from")),
+            "to_label": cc.TextColumn(t("plan.dep_to")),
+            "dependency": cc.TextColumn(t("common.type")),
             "lag_days": cc.NumberColumn(t("plan.col_lag"), format="%.1f"),
             "edited": cc.CheckboxColumn(t("plan.col_edited")),
         },
@@ -262,17 +262,17 @@ def _bulk_tab(ctx: common.PageContext, sched: schedule_logic.ProjectSchedule, la
             disabled=["task_id", "task_key", "name"],
             column_config={
                 "task_id": None,
-                "task_key": cc.TextColumn(t("plan.col_key")),
-                "name": cc.TextColumn(t("plan.col_task")),
+                "task_key": cc.TextColumn(t("common.key")),
+                "name": cc.TextColumn(t("common.task")),
                 "planned_start": cc.DateColumn(t("plan.planned_start"), min_value=MIN_DATE, max_value=MAX_DATE),
                 "planned_finish": cc.DateColumn(t("plan.planned_finish"), min_value=MIN_DATE, max_value=MAX_DATE),
-                "assignee_id": cc.SelectboxColumn(t("plan.owner"), options=list(people),
+                "assignee_id": cc.SelectboxColumn(t("common.owner"), options=list(people),
                                                   format_func=lambda p: people.get(p, p)),
                 "estimate_hours": cc.NumberColumn(t("plan.estimate"), format="%.1f"),
             },
         )
         confirmed = st.checkbox(t("plan.confirm"), key="plan_bulk_confirm")
-        submitted = st.form_submit_button(t("plan.save"), key="plan_bulk_save", type="primary")
+        submitted = st.form_submit_button(t("common.save"), key="plan_bulk_save", type="primary")
     if not submitted:
         return
     if not isinstance(edited, pl.DataFrame):
@@ -331,10 +331,10 @@ def _baseline_tab(ctx: common.PageContext, project: str) -> None:
     st.dataframe(
         common.localize_timestamps(baselines.drop("baseline_id")),
         column_config={
-            "name": cc.TextColumn(t("plan.col_baseline")),
+            "name": cc.TextColumn(t("common.name")),
             "created_at": cc.DatetimeColumn(t("plan.col_created_at"), format="YYYY-MM-DD HH:mm"),
             "created_by": cc.TextColumn(t("plan.col_created_by")),
-            "tasks": cc.NumberColumn(t("plan.col_tasks"), format="%d"),
+            "tasks": cc.NumberColumn(t("common.tasks"), format="%d"),
         },
         hide_index=True,
     )
@@ -350,15 +350,15 @@ def _comparison_chart(frame: pl.DataFrame) -> alt.Chart:
         alt.Chart(frame, title=t("plan.level_chart_title"))
         .mark_bar(cornerRadius=2)
         .encode(
-            x=alt.X("start:T", title=t("plan.axis_date"), axis=alt.Axis(format="%Y-%m-%d", orient="top")),
+            x=alt.X("start:T", title=t("common.date"), axis=alt.Axis(format="%Y-%m-%d", orient="top")),
             x2="end:T",
-            y=alt.Y("label:N", title=t("plan.axis_task"), scale=alt.Scale(domain=labels),
+            y=alt.Y("label:N", title=t("common.task"), scale=alt.Scale(domain=labels),
                     axis=alt.Axis(labelLimit=300)),
             yOffset=alt.YOffset("version:N", scale=alt.Scale(domain=[before, after])),
             color=alt.Color("version:N", title=t("plan.level_version"),
                             scale=alt.Scale(domain=[before, after], range=["#bdbdbd", "#3182bd"])),
             tooltip=[
-                alt.Tooltip("label:N", title=t("plan.axis_task")),
+                alt.Tooltip("label:N", title=t("common.task")),
                 alt.Tooltip("version:N", title=t("plan.level_version")),
                 alt.Tooltip("start:T", title=t("plan.planned_start"), format="%Y-%m-%d"),
                 alt.Tooltip("end:T", title=t("plan.planned_finish"), format="%Y-%m-%d"),
@@ -429,7 +429,7 @@ def _export_tab(ctx: common.PageContext, project: str, project_name: str) -> Non
         return lambda: logic.export_bytes(settings, project, kind, chinese=chinese, project_name=project_name)
 
     columns = st.columns(3)
-    columns[0].download_button(t("plan.export_csv"), make("csv"), file_name=f"{project}-plan.csv",
+    columns[0].download_button(t("common.download_csv"), make("csv"), file_name=f"{project}-plan.csv",
                                mime="text/csv", key="plan_export_csv")
     columns[1].download_button(
         t("plan.export_xlsx"), make("xlsx"), file_name=f"{project}-plan.xlsx", key="plan_export_xlsx",
@@ -452,14 +452,14 @@ def _history_tab(ctx: common.PageContext, project: str, people: dict[str, str]) 
         st.dataframe(
             edits.drop("task_id"),
             column_config={
-                "task_key": cc.TextColumn(t("plan.col_key")),
-                "title": cc.TextColumn(t("plan.col_task")),
+                "task_key": cc.TextColumn(t("common.key")),
+                "title": cc.TextColumn(t("common.task")),
                 "planned_start": cc.DateColumn(t("plan.planned_start")),
                 "planned_finish": cc.DateColumn(t("plan.planned_finish")),
-                "assignee_id": cc.TextColumn(t("plan.owner")),
+                "assignee_id": cc.TextColumn(t("common.owner")),
                 "estimate_hours": cc.NumberColumn(t("plan.estimate"), format="%.1f"),
                 "updated_at": cc.DatetimeColumn(t("plan.col_updated_at"), format="YYYY-MM-DD HH:mm"),
-                "updated_by": cc.TextColumn(t("plan.col_updated_by")),
+                "updated_by": cc.TextColumn(t("common.changed_by")),
             },
             hide_index=True,
         )
@@ -471,11 +471,11 @@ def _history_tab(ctx: common.PageContext, project: str, people: dict[str, str]) 
     st.dataframe(
         common.localize_timestamps(audit),
         column_config={
-            "edited_at": cc.DatetimeColumn(t("plan.col_edited_at"), format="YYYY-MM-DD HH:mm:ss"),
+            "edited_at": cc.DatetimeColumn(t("common.when"), format="YYYY-MM-DD HH:mm:ss"),
             "actor": cc.TextColumn(t("plan.col_actor")),
-            "table_name": cc.TextColumn(t("plan.col_table")),
+            "table_name": cc.TextColumn(t("common.table")),
             "row_key": cc.TextColumn(t("plan.col_row")),
-            "action": cc.TextColumn(t("plan.col_action")),
+            "action": cc.TextColumn(t("common.action")),
             "before": cc.TextColumn(t("plan.col_before")),
             "after": cc.TextColumn(t("plan.col_after")),
         },
@@ -510,8 +510,7 @@ def render() -> None:
         st.warning(t("plan.cpm_problem", message=sched.problem))
     people = dict(zip(people_frame["person_id"], people_frame["name"]))
     labels = dict(zip(sched.tasks["task_id"], sched.tasks["task_key"] + " " + sched.tasks["name"]))
-    tabs = st.tabs([t(f"plan.tab_{name}") for name in
-                    ("task", "dependencies", "bulk", "baselines", "levelling", "export", "history")])
+    tabs = st.tabs([t(key) for key in logic.TAB_LABELS])
     sections: list[Any] = [
         lambda: _task_tab(ctx, sched, labels, people),
         lambda: _dependency_tab(ctx, sched, labels, links),

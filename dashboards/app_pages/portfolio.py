@@ -20,7 +20,7 @@ def _project_columns() -> dict[str, object]:
     cc = st.column_config
     return {
         "health": cc.TextColumn(t("col.health")),
-        "health_reason": cc.TextColumn(t("col.health_reason"), width="large"),
+        "health_reason": cc.TextColumn(t("common.why"), width="large"),
         "spi": cc.NumberColumn(t("col.spi"), format="%.2f"),
         "cpi": cc.NumberColumn(t("col.cpi"), format="%.2f"),
         "hours_vs_plan": cc.NumberColumn(t("col.hours_vs_plan"), format="percent"),
@@ -28,35 +28,35 @@ def _project_columns() -> dict[str, object]:
         "defect_density": cc.NumberColumn(t("col.defect_density"), format="%.1f"),
         "finish_p85": cc.DateColumn(t("col.finish_p85")),
         "project_key": cc.TextColumn(t("col.project_key")),
-        "project_name": cc.TextColumn(t("col.project")),
-        "tasks_total": cc.NumberColumn(t("col.tasks"), format="%,d"),
-        "completion_rate": cc.ProgressColumn(t("col.completion"), format="percent", min_value=0.0, max_value=1.0),
+        "project_name": cc.TextColumn(t("common.project")),
+        "tasks_total": cc.NumberColumn(t("common.tasks"), format="%,d"),
+        "completion_rate": cc.ProgressColumn(t("kpi.completion"), format="percent", min_value=0.0, max_value=1.0),
         "overdue_tasks": cc.NumberColumn(t("col.overdue"), format="%,d"),
         "hours_this_month": cc.NumberColumn(t("col.hours_month"), format="%,.1f"),
-        "open_bugs": cc.NumberColumn(t("col.open_bugs"), format="%,d"),
+        "open_bugs": cc.NumberColumn(t("common.open_bugs"), format="%,d"),
         "budget": cc.NumberColumn(t("col.budget"), format="%,.0f"),
         "cost_to_date": cc.NumberColumn(t("col.cost"), format="%,.0f"),
-        "due_date": cc.DateColumn(t("col.due_date")),
+        "due_date": cc.DateColumn(t("common.due")),
     }
 
 
 def _trend_chart(trend: pl.DataFrame) -> alt.Chart:
     """Open tasks (solid) and cumulative resolved (dashed) per project over time."""
-    labels = {measure: t(f"chart.{measure}") for measure in data.TREND_MEASURES}
+    labels = {measure: t(key) for measure, key in data.TREND_MEASURES.items()}
     long = data.trend_long(trend, labels)
     return (
         alt.Chart(long, title=t("chart.trend_title"))
         .mark_line()
         .encode(
-            x=alt.X("day:T", title=t("chart.day")),
-            y=alt.Y("value:Q", title=t("chart.count")),
-            color=alt.Color("project_name:N", title=t("chart.project")),
-            strokeDash=alt.StrokeDash("measure:N", title=t("chart.measure"), sort=list(labels.values())),
+            x=alt.X("day:T", title=t("common.date")),
+            y=alt.Y("value:Q", title=t("common.tasks")),
+            color=alt.Color("project_name:N", title=t("common.project")),
+            strokeDash=alt.StrokeDash("measure:N", title=t("common.measure"), sort=list(labels.values())),
             tooltip=[
-                alt.Tooltip("project_name:N", title=t("chart.project")),
-                alt.Tooltip("day:T", title=t("chart.day")),
-                alt.Tooltip("measure:N", title=t("chart.measure")),
-                alt.Tooltip("value:Q", title=t("chart.count")),
+                alt.Tooltip("project_name:N", title=t("common.project")),
+                alt.Tooltip("day:T", title=t("common.date")),
+                alt.Tooltip("measure:N", title=t("common.measure")),
+                alt.Tooltip("value:Q", title=t("common.tasks")),
             ],
         )
     )

@@ -41,20 +41,20 @@ OVERDUE_STYLE: Final = "background-color: rgba(198, 40, 40, 0.15)"
 def _filters(ctx: common.PageContext, people: pl.DataFrame, names: dict[str, str]) -> logic.RiskFilter:
     lang = current_lang()
     columns = st.columns(4)
-    project = common.project_picker(ctx, "risks.filter.project", where=columns[0], all_key="risks.all",
+    project = common.project_picker(ctx, "risks.filter.project", where=columns[0], all_key="common.all",
                                     empty_key=None)
     statuses = columns[1].multiselect(
-        t("risks.filter.status"), logic.STATUSES, format_func=partial(logic.status_label, lang=lang),
-        placeholder=t("risks.all"), key="risks.filter.status",
+        t("common.status"), logic.STATUSES, format_func=partial(logic.status_label, lang=lang),
+        placeholder=t("common.all"), key="risks.filter.status",
     )
     categories = columns[2].multiselect(
-        t("risks.filter.category"), logic.CATEGORIES, format_func=partial(logic.category_label, lang=lang),
-        placeholder=t("risks.all"), key="risks.filter.category",
+        t("risks.field.category"), logic.CATEGORIES, format_func=partial(logic.category_label, lang=lang),
+        placeholder=t("common.all"), key="risks.filter.category",
     )
     owner = columns[3].selectbox(
-        t("risks.filter.owner"),
+        t("common.owner"),
         ["", *people["person_id"].to_list()],
-        format_func=lambda pid: t("risks.all", lang) if not pid else names.get(pid, pid),
+        format_func=lambda pid: t("common.all", lang) if not pid else names.get(pid, pid),
         key="risks.filter.owner",
     )
     project_key = project.key if project is not None else None
@@ -65,22 +65,22 @@ def _register_columns() -> dict[str, Any]:
     cc = st.column_config
     return {
         "risk_id": cc.TextColumn(t("risks.col.risk_id")),
-        "project_key": cc.TextColumn(t("risks.field.project_key")),
-        "title": cc.TextColumn(t("risks.field.title"), width="large"),
+        "project_key": cc.TextColumn(t("common.project")),
+        "title": cc.TextColumn(t("common.title"), width="large"),
         "category": cc.TextColumn(t("risks.field.category")),
-        "status": cc.TextColumn(t("risks.field.status")),
+        "status": cc.TextColumn(t("common.status")),
         "probability": cc.NumberColumn(t("risks.field.probability"), format="%d"),
         "impact": cc.NumberColumn(t("risks.field.impact"), format="%d"),
         "score": cc.NumberColumn(t("risks.field.score"), format="%d"),
         "zone": cc.TextColumn(t("risks.col.zone")),
-        "owner_name": cc.TextColumn(t("risks.col.owner_name")),
+        "owner_name": cc.TextColumn(t("common.owner")),
         "due_date": cc.DateColumn(t("risks.field.due_date")),
-        "overdue": cc.TextColumn(t("risks.col.overdue")),
-        "linked": cc.TextColumn(t("risks.col.linked")),
+        "overdue": cc.TextColumn(t("common.overdue")),
+        "linked": cc.TextColumn(t("risks.field.linked_task_ids")),
         "mitigation": cc.TextColumn(t("risks.field.mitigation")),
         "contingency": cc.TextColumn(t("risks.field.contingency")),
         "updated_at": cc.DatetimeColumn(t("risks.col.updated_at"), format="YYYY-MM-DD HH:mm"),
-        "updated_by": cc.TextColumn(t("risks.col.updated_by")),
+        "updated_by": cc.TextColumn(t("common.changed_by")),
     }
 
 
@@ -119,7 +119,7 @@ def _register_section(register: pl.DataFrame, filters: logic.RiskFilter, today: 
         t("risks.export_csv"), lambda: logic.to_csv(export), file_name=f"risks-{stamp}.csv",
         mime="text/csv", key="risks.export_csv", on_click="ignore", icon=":material/download:",
     )
-    sheet = t("risks.sheet")
+    sheet = t("risks.title")
     right.download_button(
         t("risks.export_xlsx"), lambda: logic.to_excel(export, sheet), file_name=f"risks-{stamp}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -134,7 +134,7 @@ def _heat_chart(cells: pl.DataFrame) -> alt.LayerChart:
         pl.col("zone").replace_strict(dict(zip(logic.ZONES, zone_labels))).alias("zone_label"),
         pl.when(pl.col("risks") > 0).then(pl.col("risks").cast(pl.String)).otherwise(pl.lit("")).alias("label"),
     )
-    x = alt.X("impact:O", title=t("risks.axis_impact"), sort=list(logic.LEVELS), axis=alt.Axis(labelAngle=0))
+    x = alt.X("impact:O", title=t("common.impact"), sort=list(logic.LEVELS), axis=alt.Axis(labelAngle=0))
     y = alt.Y("probability:O", title=t("risks.axis_probability"), sort="descending")
     base = alt.Chart(frame)
     cells_layer = base.mark_rect(stroke="white", strokeWidth=2).encode(
@@ -146,7 +146,7 @@ def _heat_chart(cells: pl.DataFrame) -> alt.LayerChart:
         ),
         tooltip=[
             alt.Tooltip("probability:O", title=t("risks.axis_probability")),
-            alt.Tooltip("impact:O", title=t("risks.axis_impact")),
+            alt.Tooltip("impact:O", title=t("common.impact")),
             alt.Tooltip("score:Q", title=t("risks.field.score")),
             alt.Tooltip("risks:Q", title=t("risks.cell_count")),
         ],
@@ -222,7 +222,7 @@ def _save(ctx: common.PageContext, existing: dict[str, Any] | None, people: pl.D
             draft, set(people["person_id"].to_list()), set(projects["project_key"].to_list()), resolved
         )
         if problems:
-            st.error("\n".join([t("risks.not_saved"), *(f"- {problem.text()}" for problem in problems)]))
+            st.error("\n".join([t("common.not_saved"), *(f"- {problem.text()}" for problem in problems)]))
             return
         if not st.session_state.get(FORM_KEYS["confirm"]):
             st.warning(t("risks.confirm_first"))
@@ -247,10 +247,10 @@ def _form(ctx: common.PageContext, existing: dict[str, Any] | None, people: pl.D
     lang = current_lang()
     project_names = dict(projects.select("project_key", "project_name").iter_rows())
     with st.form("risks.form"):
-        st.text_input(t("risks.field.title"), key=FORM_KEYS["title"])
+        st.text_input(t("common.title"), key=FORM_KEYS["title"])
         first = st.columns(3)
         first[0].selectbox(
-            t("risks.field.project_key"), _with(["", *project_names], state[FORM_KEYS["project"]] or None),
+            t("common.project"), _with(["", *project_names], state[FORM_KEYS["project"]] or None),
             format_func=lambda key: common.project_label(key, project_names.get(key)) if key else t("risks.none", lang),
             key=FORM_KEYS["project"],
         )
@@ -259,7 +259,7 @@ def _form(ctx: common.PageContext, existing: dict[str, Any] | None, people: pl.D
             format_func=partial(logic.category_label, lang=lang), key=FORM_KEYS["category"],
         )
         first[2].selectbox(
-            t("risks.field.status"), _with(list(logic.STATUSES), state[FORM_KEYS["status"]]),
+            t("common.status"), _with(list(logic.STATUSES), state[FORM_KEYS["status"]]),
             format_func=partial(logic.status_label, lang=lang), key=FORM_KEYS["status"],
         )
         second = st.columns(3)
@@ -268,7 +268,7 @@ def _form(ctx: common.PageContext, existing: dict[str, Any] | None, people: pl.D
         second[0].number_input(t("risks.field.probability"), step=1, format="%d", key=FORM_KEYS["probability"])
         second[1].number_input(t("risks.field.impact"), step=1, format="%d", key=FORM_KEYS["impact"])
         second[2].selectbox(
-            t("risks.field.owner_id"), _with(people["person_id"].to_list(), state[FORM_KEYS["owner"]]),
+            t("common.owner"), _with(people["person_id"].to_list(), state[FORM_KEYS["owner"]]),
             format_func=lambda pid: names.get(pid, pid), key=FORM_KEYS["owner"],
         )
         third = st.columns([1, 2])
@@ -293,7 +293,7 @@ def _history(ctx: common.PageContext, risk_id: str, names: dict[str, str]) -> No
     st.dataframe(
         table,
         hide_index=True,
-        column_config={name: cc.TextColumn(t(f"risks.history.{name}")) for name in table.columns},
+        column_config={name: cc.TextColumn(t(key)) for name, key in logic.HISTORY_HEADERS.items()},
     )
 
 

@@ -60,7 +60,7 @@ def _session_saved() -> dict[str, logic.SavedQuery]:
 def _library(settings: Settings) -> dict[str, tuple[str, str]]:
     """Option id → (label, SQL): the shipped examples, then the shared saved queries, then session-only ones."""
     options = {
-        EXAMPLE_PREFIX + name: (t("sql.example_label", name=t(f"sql.example.{name}")), sql)
+        EXAMPLE_PREFIX + name: (t("sql.example_label", name=t(logic.example_label(name))), sql)
         for name, sql in logic.EXAMPLES.items()
     }
     try:
@@ -152,9 +152,9 @@ def _library_panel(settings: Settings) -> None:
 def _save_panel(settings: Settings) -> None:
     with st.expander(t("sql.save_header"), expanded=False):
         with st.form("sql_save_form", clear_on_submit=False):
-            st.text_input(t("sql.save_name"), key=SAVE_NAME_KEY, max_chars=logic.MAX_NAME_LENGTH)
+            st.text_input(t("common.name"), key=SAVE_NAME_KEY, max_chars=logic.MAX_NAME_LENGTH)
             st.checkbox(t("sql.save_replace"), key=SAVE_REPLACE_KEY)
-            st.form_submit_button(t("sql.save"), key="sql_save", on_click=_save, args=(settings,))
+            st.form_submit_button(t("common.save"), key="sql_save", on_click=_save, args=(settings,))
         st.caption(t("sql.store_note", path=logic.saved_queries_path(settings)))
     _show_flash("save")
 
@@ -181,7 +181,7 @@ def _schema_panel(ctx: common.PageContext) -> None:
     common.keep_choice(TABLE_KEY, kinds, "tasks" if "tasks" in kinds else next(iter(kinds)))
     labels = {name: name + (t("sql.view") if kind == "VIEW" else "") for name, kind in kinds.items()}
     table = st.selectbox(
-        t("sql.table"),
+        t("common.table"),
         options=list(kinds),
         format_func=labels.__getitem__,
         key=TABLE_KEY,
@@ -197,7 +197,7 @@ def _schema_panel(ctx: common.PageContext) -> None:
         hide_index=True,
         column_config={
             "column_name": cc.TextColumn(t("sql.col.column")),
-            "data_type": cc.TextColumn(t("sql.col.type")),
+            "data_type": cc.TextColumn(t("common.type")),
             "description": cc.TextColumn(t("sql.col.description")),
         },
         key="sql_columns",
@@ -247,7 +247,7 @@ def _result_panel() -> None:
         st.dataframe(frame.head(logic.DISPLAY_ROWS), hide_index=True, key="sql_grid")
     csv_column, parquet_column = st.columns(2)
     csv_column.download_button(
-        t("sql.download_csv"),
+        t("common.download_csv"),
         data=partial(logic.csv_bytes, frame),
         file_name="lodestar-query.csv",
         mime="text/csv",

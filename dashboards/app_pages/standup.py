@@ -72,7 +72,7 @@ def _save_checkin(ctx: common.PageContext, person: str, day: date, existing: dic
     entry = logic.CheckIn(person, day, *(st.session_state.get(FORM_KEYS[name]) or "" for name in logic.FIELDS))
     problems = logic.validate_checkin(entry, set(people["person_id"].to_list()), today)
     if problems:
-        st.error("\n".join([t("standup.not_saved"), *(f"- {problem.text()}" for problem in problems)]))
+        st.error("\n".join([t("common.not_saved"), *(f"- {problem.text()}" for problem in problems)]))
         return
     if not st.session_state.get(FORM_KEYS["confirm"]):
         st.warning(t("standup.confirm_first"))
@@ -129,10 +129,10 @@ def _work_in_progress(ctx: common.PageContext, person: str) -> None:
         wip.select("source_key", "title", "project_key", "status"),
         hide_index=True,
         column_config={
-            "source_key": cc.TextColumn(t("standup.col.task")),
-            "title": cc.TextColumn(t("standup.col.title")),
+            "source_key": cc.TextColumn(t("common.task")),
+            "title": cc.TextColumn(t("common.title")),
             "project_key": cc.TextColumn(t("col.project_key")),
-            "status": cc.TextColumn(t("standup.col.status")),
+            "status": cc.TextColumn(t("common.status")),
         },
     )
     total = int(wip["wip_total"][0])
@@ -166,7 +166,7 @@ def _convert(ctx: common.PageContext, kind: str, checkin: dict[str, Any], blocke
 
 
 def _blockers(ctx: common.PageContext, team: pl.DataFrame) -> None:
-    st.markdown(f"**{t('standup.blockers_header')}**")
+    st.markdown(f"**{t('standup.field.blockers')}**")
     with_blockers = team.filter(pl.col("checked_in") & (pl.col("blockers").fill_null("").str.strip_chars() != ""))
     items = [
         (row, blocker)
@@ -201,8 +201,8 @@ def _blockers(ctx: common.PageContext, team: pl.DataFrame) -> None:
 def _team_table(team: pl.DataFrame) -> None:
     cc = st.column_config
     columns = {
-        "display_name": cc.TextColumn(t("standup.col.person")),
-        "team": cc.TextColumn(t("standup.col.team")),
+        "display_name": cc.TextColumn(t("standup.person")),
+        "team": cc.TextColumn(t("common.team")),
         "checked_in": cc.CheckboxColumn(t("standup.col.checked_in")),
         "yesterday": cc.TextColumn(t("standup.field.yesterday"), width="medium"),
         "today": cc.TextColumn(t("standup.field.today"), width="medium"),
@@ -212,7 +212,7 @@ def _team_table(team: pl.DataFrame) -> None:
         "updated_at": cc.DatetimeColumn(t("standup.col.updated_at"), format="HH:mm"),
     }
     shown = common.localize_timestamps(team).with_columns(
-        pl.col("team").fill_null(t("standup.no_team"))
+        pl.col("team").fill_null(t("common.no_team"))
     ).select(list(columns))
     styled = shown.to_pandas().style.apply(
         lambda col: [BLOCKER_STYLE if isinstance(v, str) and v.strip() else "" for v in col], subset=["blockers"]
@@ -230,11 +230,11 @@ def _team_view(ctx: common.PageContext, day: date) -> None:
     checked = sum(s.checked_in for s in summaries)
     total = sum(s.total for s in summaries)
     metrics = st.columns(3)
-    metrics[0].metric(t("standup.metric.checked_in"), f"{checked} / {total}")
+    metrics[0].metric(t("standup.col.checked_in"), f"{checked} / {total}")
     metrics[1].metric(t("standup.metric.missing"), total - checked)
     metrics[2].metric(t("standup.metric.blockers"), sum(s.blockers for s in summaries))
     for summary in summaries:
-        name = summary.team or t("standup.no_team")
+        name = summary.team or t("common.no_team")
         missing = ", ".join(summary.missing[:MISSING_NAMES_SHOWN])
         if len(summary.missing) > MISSING_NAMES_SHOWN:
             missing += " …"

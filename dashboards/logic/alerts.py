@@ -85,3 +85,8 @@ def recent_failures(deliveries: pl.DataFrame, now: datetime, hours: float = 24) 
 
 def rule_choices() -> Sequence[str]:
     return RULES
+
+
+def label_key(kind: str, value: str) -> str:
+    """The i18n key naming a severity, state or rule; the overdue rule says "Overdue" like the risk register."""
+    return "common.overdue" if (kind, value) == ("rule", "overdue") else f"alerts.{kind}.{value}"

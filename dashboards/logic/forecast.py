@@ -58,6 +58,11 @@ THROUGHPUT_SEED: Final = 20_240_601
 DEFAULT_HISTORY_WEEKS: Final = 12
 DEFAULT_RISK_ROWS: Final = 25
 MAX_MILESTONES: Final = 100
+TYPE_LABELS: Final[dict[str, str]] = {
+    "epic": "forecast.type.epic", "feature": "forecast.type.feature", "task": "common.task",
+    "subtask": "forecast.type.subtask", "bug": "forecast.type.bug",
+}
+"""Label keys of the task types a milestone can have; another type shows as the tool names it."""
 FULL_RUNS_MAX_TASKS: Final = 2_000
 """Above this many scheduled tasks the live run uses fewer runs (never under MIN_LIVE_RUNS) to stay interactive."""
 MIN_LIVE_RUNS: Final = 500

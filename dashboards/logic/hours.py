@@ -355,30 +355,30 @@ def monthly_report(query: Query, month: date, person_id: str | None) -> MonthlyR
 
 
 SUMMARY_HEADERS: Final[dict[str, str]] = {
-    "display_name": "hours.col.person",
-    "team": "hours.col.team",
+    "display_name": "common.person",
+    "team": "common.team",
     "hours": "hours.col.hours",
     "tasks_completed": "hours.col.tasks_completed",
     "on_time_rate": "hours.col.on_time_rate",
     "avg_cycle_days": "hours.col.avg_cycle_days",
 }
 TASK_HEADERS: Final[dict[str, str]] = {
-    "display_name": "hours.col.person",
-    "project_key": "hours.col.project",
+    "display_name": "common.person",
+    "project_key": "common.project",
     "source_key": "hours.col.task_key",
-    "title": "hours.col.title",
-    "type_category": "hours.col.type",
+    "title": "common.title",
+    "type_category": "common.type",
     "due_date": "hours.col.due_date",
     "resolved_on": "hours.col.resolved_on",
     "on_time": "hours.col.on_time",
     "cycle_days": "hours.col.cycle_days",
 }
 WORKLOG_HEADERS: Final[dict[str, str]] = {
-    "display_name": "hours.col.person",
-    "day": "hours.col.day",
-    "project_key": "hours.col.project",
+    "display_name": "common.person",
+    "day": "common.date",
+    "project_key": "common.project",
     "source_key": "hours.col.task_key",
-    "title": "hours.col.title",
+    "title": "common.title",
     "hours": "hours.col.hours",
     "comment": "hours.col.comment",
 }
@@ -421,10 +421,10 @@ def report_workbook(report: MonthlyReport, lang: str) -> bytes:
     """The report as an .xlsx: a summary sheet, then one row per completed task and per worklog; headers in `lang`."""
     book = Workbook()
     summary = book.active
-    summary.title = t("hours.sheet.summary", lang)
+    summary.title = t("hours.report.summary_tab", lang)
     _write_sheet(summary, report.summary, SUMMARY_HEADERS, lang)
-    _write_sheet(book.create_sheet(t("hours.sheet.tasks", lang)), report.tasks, TASK_HEADERS, lang)
-    _write_sheet(book.create_sheet(t("hours.sheet.worklogs", lang)), report.worklogs, WORKLOG_HEADERS, lang)
+    _write_sheet(book.create_sheet(t("hours.report.tasks_tab", lang)), report.tasks, TASK_HEADERS, lang)
+    _write_sheet(book.create_sheet(t("hours.report.worklogs_tab", lang)), report.worklogs, WORKLOG_HEADERS, lang)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -34,6 +34,12 @@ from dashboards.i18n import t
 
 STATUS_COLUMNS: Final[tuple[str, ...]] = ("todo", "in_progress", "done")
 GROUP_BY: Final[tuple[str, ...]] = ("sprint", "person")
+# Label keys: "in progress", "done" and "person" are the words the other pages use.
+COLUMN_LABELS: Final[dict[str, str]] = {
+    "todo": "kanban.column.todo", "in_progress": "common.in_progress", "done": "common.done",
+}
+GROUP_LABELS: Final[dict[str, str]] = {"sprint": "kanban.group.sprint", "person": "common.by_person"}
+LANE_LABELS: Final[dict[str, str]] = {"sprint": "kanban.lane.sprint", "person": "common.person"}
 SPRINT_STATES: Final[tuple[str, ...]] = ("active", "future", "closed")
 NO_LANE: Final = ""
 """Lane id of the "no sprint" / "unassigned" lane (SQL NULL)."""

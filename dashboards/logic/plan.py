@@ -47,6 +47,11 @@ MAX_LAG_DAYS: Final = 365.0
 HOLIDAY_HORIZON_DAYS: Final = 3 * 366
 """How far past the plan's start public holidays are handed to levelling and to MS Project."""
 GRID_CAP: Final = 300
+# The editor's tabs in order; a single task is called what every page calls a task.
+TAB_LABELS: Final[tuple[str, ...]] = (
+    "common.task", "plan.tab_dependencies", "plan.tab_bulk", "plan.tab_baselines", "plan.tab_levelling",
+    "plan.tab_export", "plan.tab_history",
+)
 COMPARE_CAP: Final = 150
 
 

@@ -26,7 +26,12 @@ from dashboards import common
 from dashboards.common import PageContext, Problem
 from dashboards.i18n import t
 
-STATUSES: Final[tuple[str, ...]] = ("open", "mitigating", "closed", "occurred")
+# Statuses and their label keys; "closed" is the word the bugs page uses too.
+STATUS_LABELS: Final[dict[str, str]] = {
+    "open": "risks.status.open", "mitigating": "risks.status.mitigating", "closed": "common.closed",
+    "occurred": "risks.status.occurred",
+}
+STATUSES: Final[tuple[str, ...]] = tuple(STATUS_LABELS)
 # Risks still being handled: they are on the heat map and need a review date.
 ACTIVE_STATUSES: Final[tuple[str, ...]] = ("open", "mitigating")
 CATEGORIES: Final[tuple[str, ...]] = (
@@ -45,17 +50,31 @@ REGISTER_LIMIT: Final = 1000
 # after a save there, and by the stand-up page after turning a blocker into a risk.
 PENDING_PICK_KEY: Final = "risks._pending_pick"
 
-# Fields a person edits, in the order the history lists them; bookkeeping
+# Fields a person edits and their label keys, in the order the history lists them; bookkeeping
 # columns (created/updated stamps) would only repeat the "who, when" of each entry.
-HISTORY_FIELDS: Final[tuple[str, ...]] = (
-    "title", "project_key", "category", "status", "probability", "impact", "score",
-    "owner_id", "due_date", "linked_task_ids", "mitigation", "contingency",
-)
-EXPORT_COLUMNS: Final[tuple[str, ...]] = (
-    "risk_id", "project_key", "title", "category", "status", "probability", "impact", "score",
-    "owner_id", "owner_name", "due_date", "linked_task_keys", "mitigation", "contingency",
-    "created_at", "updated_at", "updated_by",
-)
+FIELD_LABELS: Final[dict[str, str]] = {
+    "title": "common.title", "project_key": "common.project", "category": "risks.field.category",
+    "status": "common.status", "probability": "risks.field.probability", "impact": "risks.field.impact",
+    "score": "risks.field.score", "owner_id": "common.owner", "due_date": "risks.field.due_date",
+    "linked_task_ids": "risks.field.linked_task_ids", "mitigation": "risks.field.mitigation",
+    "contingency": "risks.field.contingency",
+}
+HISTORY_FIELDS: Final[tuple[str, ...]] = tuple(FIELD_LABELS)
+# The exported sheet's columns and headers: plain "Probability" and "Impact", since the cells say 1–5.
+EXPORT_HEADERS: Final[dict[str, str]] = {
+    "risk_id": "risks.col.risk_id", "project_key": "common.project", "title": "common.title",
+    "category": "risks.field.category", "status": "common.status",
+    "probability": "risks.axis_probability", "impact": "common.impact", "score": "risks.field.score",
+    "owner_id": "risks.export.owner_id", "owner_name": "common.owner", "due_date": "risks.field.due_date",
+    "linked_task_keys": "risks.field.linked_task_ids", "mitigation": "risks.field.mitigation",
+    "contingency": "risks.field.contingency", "created_at": "risks.export.created_at",
+    "updated_at": "risks.col.updated_at", "updated_by": "common.changed_by",
+}
+EXPORT_COLUMNS: Final[tuple[str, ...]] = tuple(EXPORT_HEADERS)
+HISTORY_HEADERS: Final[dict[str, str]] = {
+    "when": "common.when", "who": "risks.history.who", "action": "common.action", "field": "risks.history.field",
+    "change": "risks.history.change",
+}
 
 
 @dataclass(frozen=True)
@@ -109,7 +128,7 @@ def category_label(category: str | None, lang: str | None = None) -> str:
 
 
 def status_label(status: str | None, lang: str | None = None) -> str:
-    return t(f"risks.status.{status}", lang) if status in STATUSES else (status or "—")
+    return t(STATUS_LABELS[status], lang) if status in STATUS_LABELS else (status or "—")
 
 
 # ------------------------------------------------------------------ lookups
@@ -466,13 +485,13 @@ def history_table(entries: pl.DataFrame, names: Mapping[str, str], lang: str | N
             "when": format_timestamp(change["edited_at"], lang),
             "who": change["actor"],
             "action": t(f"risks.action.{change['action']}", lang),
-            "field": t(f"risks.field.{change['field']}", lang) if change["field"] else "—",
+            "field": t(FIELD_LABELS[change["field"]], lang) if change["field"] else "—",
             "change": f"{describe(change['field'], change['old'], names, lang)} → "
             f"{describe(change['field'], change['new'], names, lang)}",
         }
         for change in sorted(changes(entries), key=lambda change: -change["audit_id"])
     ]
-    return pl.DataFrame(rows, schema={c: pl.String for c in ("when", "who", "action", "field", "change")})
+    return pl.DataFrame(rows, schema={c: pl.String for c in HISTORY_HEADERS})
 
 
 # ------------------------------------------------------------------ export
@@ -481,9 +500,7 @@ def history_table(entries: pl.DataFrame, names: Mapping[str, str], lang: str | N
 def export_table(frame: pl.DataFrame, lang: str | None = None) -> pl.DataFrame:
     """The register as a sheet a reader can open: translated headers and labels, local times, plain text lists."""
     if frame.is_empty():
-        return pl.DataFrame({t(f"risks.export.{c}", lang): [] for c in EXPORT_COLUMNS}, schema={
-            t(f"risks.export.{c}", lang): pl.String for c in EXPORT_COLUMNS
-        })
+        return pl.DataFrame(schema={t(key, lang): pl.String for key in EXPORT_HEADERS.values()})
     local = common.localize_timestamps(frame.select(EXPORT_COLUMNS))
     shaped = local.with_columns(
         pl.col("category").map_elements(lambda v: category_label(v, lang), return_dtype=pl.String),
@@ -493,7 +510,7 @@ def export_table(frame: pl.DataFrame, lang: str | None = None) -> pl.DataFrame:
         pl.col("created_at").dt.strftime("%Y-%m-%d %H:%M"),
         pl.col("updated_at").dt.strftime("%Y-%m-%d %H:%M"),
     )
-    return shaped.rename({c: t(f"risks.export.{c}", lang) for c in EXPORT_COLUMNS})
+    return shaped.rename({column: t(key, lang) for column, key in EXPORT_HEADERS.items()})
 
 
 def to_csv(frame: pl.DataFrame) -> bytes:

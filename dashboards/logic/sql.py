@@ -344,6 +344,11 @@ LIMIT 100""",
 }
 
 
+def example_label(name: str) -> str:
+    """The i18n key naming a shipped example; "Overdue tasks" is the portfolio's word for the same list."""
+    return "common.overdue_tasks" if name == "overdue_tasks" else f"sql.example.{name}"
+
+
 # ------------------------------------------------------------------ saved queries
 
 

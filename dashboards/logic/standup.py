@@ -137,7 +137,7 @@ def validate_checkin(entry: CheckIn, known_people: Collection[str], today: date)
     elif entry.person_id not in known_people:
         problems.append(Problem("standup.err.unknown_person", {"value": entry.person_id}))
     if entry.day is None:
-        problems.append(Problem("standup.err.day_required"))
+        problems.append(Problem("standup.pick_day"))
     elif entry.day > today:
         problems.append(Problem("standup.err.future_day", {"day": entry.day.isoformat()}))
     texts = {name: (getattr(entry, name) or "").strip() for name in FIELDS}

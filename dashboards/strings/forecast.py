@@ -87,7 +87,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "forecast.chart.share": {"zh": "累计完工概率", "en": "Chance finished by then"},
     "forecast.chart.runs": {"zh": "模拟次数", "en": "Runs"},
     "forecast.chart.marker": {"zh": "标记", "en": "Marker"},
-    "forecast.chart.due": {"zh": "计划完成", "en": "Due"},
     # milestones
     "forecast.milestones_header": {"zh": "里程碑完工预测", "en": "Milestones"},
     "forecast.milestones_caption": {
@@ -96,7 +95,6 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "forecast.type.epic": {"zh": "史诗", "en": "Epic"},
     "forecast.type.feature": {"zh": "特性", "en": "Feature"},
-    "forecast.type.task": {"zh": "任务", "en": "Task"},
     "forecast.type.subtask": {"zh": "子任务", "en": "Sub-task"},
     "forecast.type.bug": {"zh": "缺陷", "en": "Bug"},
     "forecast.milestones_capped": {
@@ -104,9 +102,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "{total} milestones; the first {shown} by P85 are shown.",
     },
     "forecast.no_milestones": {"zh": "该项目没有未完成的里程碑。", "en": "This project has no open milestones."},
-    "forecast.col.key": {"zh": "编号", "en": "Key"},
-    "forecast.col.title": {"zh": "标题", "en": "Title"},
-    "forecast.col.type": {"zh": "类型", "en": "Type"},
     "forecast.col.p50": {"zh": "P50 完成", "en": "P50 finish"},
     "forecast.col.p85": {"zh": "P85 完成", "en": "P85 finish"},
     "forecast.col.p95": {"zh": "P95 完成", "en": "P95 finish"},
@@ -120,7 +115,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "forecast.by_date.p85": {"zh": "P85（较有把握）", "en": "P85 (likely)"},
     "forecast.by_date.value": {"zh": "{count} 个任务", "en": "{count} tasks"},
     "forecast.by_date.share": {"zh": "占未完成 {share}", "en": "{share} of open work"},
-    "forecast.by_date.open": {"zh": "未完成任务", "en": "Open tasks"},
     "forecast.by_date.all_done": {
         "zh": "全部 {open} 个未完成任务预计完成：P50 {p50}，P85 {p85}。",
         "en": "All {open} open tasks done: P50 {p50}, P85 {p85}.",
@@ -143,7 +137,6 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     # risk ranking
     "forecast.risk_header": {"zh": "延期风险排名", "en": "Delay-risk ranking"},
-    "forecast.risk_rows": {"zh": "显示行数", "en": "Rows shown"},
     "forecast.risk_caption": {
         "zh": "按延期预测模型的延期概率排序的未完成任务（共 {total} 个有预测，显示前 {shown} 个）。主要因素为对风险影响最大的特征。",
         "en": "Open tasks by the delay model's probability of finishing late ({total} with a prediction, top {shown} shown). Factors are the features that move the risk most.",
@@ -152,14 +145,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "该项目的未完成任务还没有延期预测（预测模型尚未运行）。",
         "en": "No open task of this project has a delay prediction yet (the prediction models have not run).",
     },
-    "forecast.col.assignee": {"zh": "负责人", "en": "Assignee"},
-    "forecast.col.status": {"zh": "状态", "en": "Status"},
     "forecast.col.delay": {"zh": "延期概率", "en": "Delay probability"},
     "forecast.col.remaining_p50": {"zh": "剩余 P50 (天)", "en": "Remaining P50 (d)"},
     "forecast.col.remaining_p90": {"zh": "剩余 P90 (天)", "en": "Remaining P90 (d)"},
     "forecast.col.finish_p85": {"zh": "计划 P85 完成", "en": "Planned P85 finish"},
     "forecast.col.factors": {"zh": "主要因素", "en": "Top factors"},
-    "forecast.col.link": {"zh": "链接", "en": "Link"},
     # factors
     "forecast.factor.raises": {"zh": "{feature} {value}（通常 {typical}）↑ 风险", "en": "{feature} {value} (typical {typical}) ↑ risk"},
     "forecast.factor.lowers": {"zh": "{feature} {value}（通常 {typical}）↓ 风险", "en": "{feature} {value} (typical {typical}) ↓ risk"},

@@ -21,7 +21,6 @@ STRINGS: dict[str, dict[str, str]] = {
               "recomputed now from durations and dependencies.",
     },
     "gantt.people": {"zh": "人员", "en": "People"},
-    "gantt.unassigned": {"zh": "（未分配）", "en": "(unassigned)"},
     "gantt.phases": {"zh": "阶段", "en": "Phases"},
     "gantt.depth": {"zh": "WBS 展开层级", "en": "WBS depth shown"},
     "gantt.depth_help": {
@@ -36,12 +35,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "gantt.show_links": {"zh": "显示依赖箭头", "en": "Show dependency arrows"},
     "gantt.show_whiskers": {"zh": "显示预测完成区间", "en": "Show predicted finish range"},
     # metrics
-    "gantt.metric_tasks": {"zh": "任务数", "en": "Tasks"},
     "gantt.metric_critical": {"zh": "关键任务", "en": "Critical tasks"},
     "gantt.metric_finish": {"zh": "排程完工", "en": "Scheduled finish"},
     "gantt.metric_p50": {"zh": "预测完工 P50", "en": "Forecast finish P50"},
     "gantt.metric_p85": {"zh": "预测完工 P85", "en": "Forecast finish P85"},
-    "gantt.metric_rows": {"zh": "显示行数", "en": "Rows shown"},
     "gantt.status_date": {"zh": "状态日期 {date}", "en": "Status date {date}"},
     # messages about the chart
     "gantt.capped": {
@@ -61,13 +58,9 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     # chart
     "gantt.chart_title": {"zh": "{project} 甘特图", "en": "{project} Gantt chart"},
-    "gantt.axis_date": {"zh": "日期", "en": "Date"},
     "gantt.axis_task": {"zh": "任务（按 WBS）", "en": "Task (WBS order)"},
-    "gantt.legend_status": {"zh": "状态", "en": "Status"},
     "gantt.legend_path": {"zh": "关键路径", "en": "Critical path"},
     "gantt.status_todo": {"zh": "未开始", "en": "To do"},
-    "gantt.status_in_progress": {"zh": "进行中", "en": "In progress"},
-    "gantt.status_done": {"zh": "已完成", "en": "Done"},
     "gantt.status_summary": {"zh": "汇总任务", "en": "Summary"},
     "gantt.critical": {"zh": "关键", "en": "Critical"},
     "gantt.not_critical": {"zh": "非关键", "en": "Not critical"},
@@ -75,21 +68,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "gantt.source_model": {"zh": "模型 P50–P90", "en": "Model P50–P90"},
     "gantt.source_simulation": {"zh": "模拟 P50–P95", "en": "Simulation P50–P95"},
     # tooltips and table headers
-    "gantt.col_key": {"zh": "编号", "en": "Key"},
-    "gantt.col_task": {"zh": "任务", "en": "Task"},
     "gantt.col_wbs": {"zh": "WBS", "en": "WBS"},
     "gantt.col_start": {"zh": "开始", "en": "Start"},
     "gantt.col_finish": {"zh": "完成", "en": "Finish"},
-    "gantt.col_assignee": {"zh": "负责人", "en": "Assignee"},
-    "gantt.col_status": {"zh": "状态", "en": "Status"},
     "gantt.col_float": {"zh": "总时差 (d)", "en": "Total float (d)"},
-    "gantt.col_critical": {"zh": "关键", "en": "Critical"},
     "gantt.col_baseline_start": {"zh": "基线开始", "en": "Baseline start"},
     "gantt.col_baseline_finish": {"zh": "基线完成", "en": "Baseline finish"},
     "gantt.col_p50": {"zh": "预测完成 P50", "en": "Predicted finish P50"},
     "gantt.col_p90": {"zh": "预测完成 P90", "en": "Predicted finish P90"},
     "gantt.col_whisker": {"zh": "预测来源", "en": "Prediction from"},
-    "gantt.col_from": {"zh": "前置任务", "en": "Predecessor"},
-    "gantt.col_type": {"zh": "依赖类型", "en": "Link type"},
     "gantt.table": {"zh": "任务表（与图中行相同）", "en": "Task table (the rows of the chart)"},
 }

@@ -1,7 +1,6 @@
 """Words of the hours page; keys start with "hours."."""
 
 STRINGS: dict[str, dict[str, str]] = {
-    "hours.title": {"zh": "工时与绩效", "en": "Hours and performance"},
     "hours.no_worklogs": {
         "zh": "数据仓库中还没有工时记录。请在 lodestar.toml 中配置 Jira 工时或工时表数据源，然后运行 `lodestar sync`。",
         "en": "The warehouse has no worklogs yet. Configure Jira worklogs or a timesheet source in lodestar.toml, then run `lodestar sync`.",
@@ -15,9 +14,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "hours.filter.pick_end": {"zh": "请再选择结束日期。", "en": "Pick an end date as well."},
     "hours.filter.projects": {"zh": "项目", "en": "Projects"},
     "hours.filter.teams": {"zh": "团队", "en": "Teams"},
-    "hours.filter.all": {"zh": "全部", "en": "All"},
     "hours.no_project": {"zh": "未关联任务", "en": "Not on a task"},
-    "hours.no_team": {"zh": "未分组", "en": "No team"},
     "hours.other_projects": {"zh": "其他项目", "en": "Other projects"},
     "hours.no_hours": {"zh": "所选范围内没有工时记录。", "en": "No hours logged for this selection."},
     # KPIs
@@ -42,8 +39,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "hours.weekly_header": {"zh": "每周工时（按项目）", "en": "Hours per week by project"},
     "hours.chart.title": {"zh": "每周工时（按项目堆叠）", "en": "Hours per week, stacked by project"},
     "hours.chart.week": {"zh": "周（周一开始）", "en": "Week (starting Monday)"},
-    "hours.chart.hours": {"zh": "工时 (h)", "en": "Hours (h)"},
-    "hours.chart.project": {"zh": "项目", "en": "Project"},
     "hours.chart.capped": {
         "zh": "仅单独显示工时最多的 {count} 个项目，其余合并为“其他项目”。",
         "en": "Only the {count} projects with most hours are shown separately; the rest are “Other projects”.",
@@ -66,7 +61,6 @@ STRINGS: dict[str, dict[str, str]] = {
     # monthly report
     "hours.report_header": {"zh": "月度个人报告", "en": "Monthly personal report"},
     "hours.report.month": {"zh": "月份", "en": "Month"},
-    "hours.report.person": {"zh": "人员", "en": "Person"},
     "hours.report.all_people": {"zh": "全部人员", "en": "Everyone"},
     "hours.report.empty": {
         "zh": "该月没有工时记录或完成的任务。",
@@ -90,31 +84,21 @@ STRINGS: dict[str, dict[str, str]] = {
     "hours.kpi.on_time_rate": {"zh": "按时完成率", "en": "On-time rate"},
     "hours.kpi.avg_cycle": {"zh": "平均周期", "en": "Average cycle time"},
     # columns (on screen and in the Excel file); units in the header
-    "hours.col.person": {"zh": "人员", "en": "Person"},
-    "hours.col.team": {"zh": "团队", "en": "Team"},
     "hours.col.hours": {"zh": "工时 (h)", "en": "Hours (h)"},
     "hours.col.weekly_capacity": {"zh": "每周产能 (h)", "en": "Weekly capacity (h)"},
     "hours.col.capacity_hours": {"zh": "期间产能 (h)", "en": "Capacity in period (h)"},
     "hours.col.utilisation": {"zh": "利用率 (%)", "en": "Utilisation (%)"},
-    "hours.col.flag": {"zh": "状态", "en": "Status"},
     "hours.col.capacity_assumed": {"zh": "产能已假定", "en": "Capacity assumed"},
     "hours.col.total": {"zh": "合计 (h)", "en": "Total (h)"},
     "hours.col.tasks_completed": {"zh": "完成任务数", "en": "Tasks completed"},
     "hours.col.on_time_rate": {"zh": "按时完成率 (%)", "en": "On-time rate (%)"},
     "hours.col.avg_cycle_days": {"zh": "平均周期 (天)", "en": "Average cycle time (d)"},
-    "hours.col.project": {"zh": "项目", "en": "Project"},
     "hours.col.task_key": {"zh": "任务编号", "en": "Task"},
-    "hours.col.title": {"zh": "标题", "en": "Title"},
-    "hours.col.type": {"zh": "类型", "en": "Type"},
     "hours.col.due_date": {"zh": "截止日期", "en": "Due date"},
     "hours.col.resolved_on": {"zh": "解决日期", "en": "Resolved on"},
     "hours.col.on_time": {"zh": "按时", "en": "On time"},
     "hours.col.cycle_days": {"zh": "周期 (天)", "en": "Cycle time (d)"},
-    "hours.col.day": {"zh": "日期", "en": "Date"},
     "hours.col.comment": {"zh": "备注", "en": "Comment"},
-    "hours.sheet.summary": {"zh": "汇总", "en": "Summary"},
-    "hours.sheet.tasks": {"zh": "完成的任务", "en": "Tasks completed"},
-    "hours.sheet.worklogs": {"zh": "工时明细", "en": "Worklogs"},
     "hours.yes": {"zh": "是", "en": "Yes"},
     "hours.no": {"zh": "否", "en": "No"},
 }

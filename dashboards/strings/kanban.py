@@ -4,9 +4,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "kanban.title": {"zh": "看板", "en": "Kanban board"},
     "kanban.group_by": {"zh": "分组方式", "en": "Group by"},
     "kanban.group.sprint": {"zh": "按迭代", "en": "By sprint"},
-    "kanban.group.person": {"zh": "按人员", "en": "By person"},
     "kanban.lane.sprint": {"zh": "迭代", "en": "Sprint"},
-    "kanban.lane.person": {"zh": "人员", "en": "Person"},
     "kanban.lane_label": {"zh": "{name}（未完成 {open} / 共 {total}）", "en": "{name} ({open} open / {total})"},
     "kanban.no_sprint": {"zh": "未排入迭代", "en": "No sprint"},
     "kanban.unassigned": {"zh": "未分配", "en": "Unassigned"},
@@ -15,8 +13,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "kanban.state.closed": {"zh": "已结束", "en": "closed"},
     "kanban.card_cap": {"zh": "每列最多显示卡片数", "en": "Cards shown per column"},
     "kanban.column.todo": {"zh": "待办", "en": "To do"},
-    "kanban.column.in_progress": {"zh": "进行中", "en": "In progress"},
-    "kanban.column.done": {"zh": "已完成", "en": "Done"},
     "kanban.column_header": {"zh": "{name} · {count}", "en": "{name} · {count}"},
     "kanban.more": {
         "zh": "另有 {count} 张卡片未显示（已按上限截断）。",

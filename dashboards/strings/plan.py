@@ -13,7 +13,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The current plan cannot be scheduled: {message}",
     },
     # tabs
-    "plan.tab_task": {"zh": "任务", "en": "Task"},
     "plan.tab_dependencies": {"zh": "依赖关系", "en": "Dependencies"},
     "plan.tab_bulk": {"zh": "批量编辑", "en": "Bulk edit"},
     "plan.tab_baselines": {"zh": "基线", "en": "Baselines"},
@@ -21,14 +20,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "plan.tab_export": {"zh": "导出", "en": "Export"},
     "plan.tab_history": {"zh": "修改记录", "en": "Changes"},
     # task form
-    "plan.task": {"zh": "任务", "en": "Task"},
     "plan.planned_start": {"zh": "计划开始", "en": "Planned start"},
     "plan.planned_finish": {"zh": "计划完成", "en": "Planned finish"},
-    "plan.owner": {"zh": "负责人", "en": "Owner"},
-    "plan.nobody": {"zh": "（未分配）", "en": "(unassigned)"},
     "plan.estimate": {"zh": "预估工时 (h)", "en": "Estimate (h)"},
     "plan.confirm": {"zh": "我确认保存这些修改", "en": "I confirm these changes"},
-    "plan.save": {"zh": "保存", "en": "Save"},
     "plan.confirm_needed": {
         "zh": "请先勾选“我确认保存这些修改”。", "en": "Tick “I confirm these changes” first.",
     },
@@ -44,7 +39,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "plan.dep_to": {"zh": "后续任务", "en": "Successor"},
     "plan.dep_type": {"zh": "依赖类型", "en": "Link type"},
     "plan.dep_lag": {"zh": "延隔 (工作日，负数为提前)", "en": "Lag (working days, negative = lead)"},
-    "plan.dep_action": {"zh": "操作", "en": "Action"},
     "plan.dep_add": {"zh": "添加或修改", "en": "Add or change"},
     "plan.dep_remove": {"zh": "删除", "en": "Remove"},
     "plan.dep_type_FS": {"zh": "FS 完成-开始", "en": "FS finish-to-start"},
@@ -54,9 +48,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "plan.dep_saved": {"zh": "依赖关系已保存。", "en": "Dependency saved."},
     "plan.dep_current": {"zh": "当前依赖（工具 + 编辑）", "en": "Current dependencies (tools + edits)"},
     "plan.dep_none": {"zh": "此项目还没有依赖关系。", "en": "This project has no dependencies yet."},
-    "plan.col_from": {"zh": "前置任务", "en": "Predecessor"},
-    "plan.col_to": {"zh": "后续任务", "en": "Successor"},
-    "plan.col_type": {"zh": "类型", "en": "Type"},
     "plan.col_lag": {"zh": "延隔 (d)", "en": "Lag (d)"},
     "plan.col_edited": {"zh": "人工编辑", "en": "Edited"},
     # bulk grid
@@ -71,8 +62,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "共 {total} 个任务，表格只列出前 {shown} 个；请按阶段缩小范围。",
         "en": "{total} tasks; the grid lists the first {shown}. Narrow it down by phase.",
     },
-    "plan.col_key": {"zh": "编号", "en": "Key"},
-    "plan.col_task": {"zh": "任务", "en": "Task"},
     # baselines
     "plan.baseline_name": {"zh": "基线名称", "en": "Baseline name"},
     "plan.baseline_save": {"zh": "保存基线", "en": "Save baseline"},
@@ -86,10 +75,8 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "plan.baseline_list": {"zh": "已有基线", "en": "Saved baselines"},
     "plan.baseline_none": {"zh": "此项目还没有基线。", "en": "This project has no baseline yet."},
-    "plan.col_baseline": {"zh": "名称", "en": "Name"},
     "plan.col_created_at": {"zh": "保存时间", "en": "Saved at"},
     "plan.col_created_by": {"zh": "保存人", "en": "Saved by"},
-    "plan.col_tasks": {"zh": "任务数", "en": "Tasks"},
     # levelling
     "plan.level_help": {
         "zh": "自动排程（资源平衡）：每人同一时间只做一件事，保持依赖关系，尽量早完工。先比较前后差异，再决定接受或放弃。",
@@ -131,14 +118,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "已写入 {count} 个任务的新计划日期。", "en": "New planned dates written for {count} task(s).",
     },
     "plan.level_discarded": {"zh": "已放弃资源平衡结果。", "en": "Levelling result discarded."},
-    "plan.axis_date": {"zh": "日期", "en": "Date"},
-    "plan.axis_task": {"zh": "任务", "en": "Task"},
     # export
     "plan.export_help": {
         "zh": "导出当前计划（含所有编辑）。没有计划日期的任务使用排程日期。",
         "en": "Export the current plan with every edit. Tasks without planned dates get their scheduled dates.",
     },
-    "plan.export_csv": {"zh": "下载 CSV", "en": "Download CSV"},
     "plan.export_xlsx": {"zh": "下载 Excel", "en": "Download Excel"},
     "plan.export_xml": {"zh": "下载 MS Project XML", "en": "Download MS Project XML"},
     # history
@@ -146,12 +130,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "plan.history_audit": {"zh": "最近的审计记录", "en": "Recent audit entries"},
     "plan.history_none": {"zh": "还没有编辑。", "en": "No edits yet."},
     "plan.col_updated_at": {"zh": "修改时间", "en": "Changed at"},
-    "plan.col_updated_by": {"zh": "修改人", "en": "Changed by"},
-    "plan.col_edited_at": {"zh": "时间", "en": "When"},
     "plan.col_actor": {"zh": "编辑人", "en": "Who"},
-    "plan.col_table": {"zh": "表", "en": "Table"},
     "plan.col_row": {"zh": "记录", "en": "Row"},
-    "plan.col_action": {"zh": "操作", "en": "Action"},
     "plan.col_before": {"zh": "修改前", "en": "Before"},
     "plan.col_after": {"zh": "修改后", "en": "After"},
     # reasons an edit is refused

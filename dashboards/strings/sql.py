@@ -8,11 +8,9 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     # schema browser
     "sql.schema_header": {"zh": "表结构", "en": "Schema"},
-    "sql.table": {"zh": "表", "en": "Table"},
     "sql.view": {"zh": "（视图）", "en": " (view)"},
     "sql.insert_example": {"zh": "插入示例查询", "en": "Insert example query"},
     "sql.col.column": {"zh": "列", "en": "Column"},
-    "sql.col.type": {"zh": "类型", "en": "Type"},
     "sql.col.description": {"zh": "说明（英文）", "en": "Meaning"},
     "sql.no_tables": {"zh": "快照中没有表。", "en": "The snapshot has no tables."},
     # editor
@@ -34,9 +32,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "sql.saved_label": {"zh": "{name}（{saved_by}，{saved_at}）", "en": "{name} ({saved_by}, {saved_at})"},
     "sql.session_label": {"zh": "{name}（仅本次会话）", "en": "{name} (this session only)"},
     "sql.save_header": {"zh": "保存当前查询", "en": "Save this query"},
-    "sql.save_name": {"zh": "名称", "en": "Name"},
     "sql.save_replace": {"zh": "覆盖同名的已保存查询", "en": "Replace a saved query of the same name"},
-    "sql.save": {"zh": "保存", "en": "Save"},
     "sql.saved_session_only": {
         "zh": "无法写入 {path}（{detail}），查询只保存在本次会话中。",
         "en": "Could not write {path} ({detail}); the query is kept for this session only.",
@@ -46,7 +42,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Saved queries are shared with everyone using this warehouse (kept in {path}).",
     },
     "sql.example.hours_by_person": {"zh": "本月各人工时（最近有工时的月份）", "en": "Hours by person this month (latest month with worklogs)"},
-    "sql.example.overdue_tasks": {"zh": "逾期任务", "en": "Overdue tasks"},
     "sql.example.critical_path": {"zh": "项目关键路径", "en": "Critical path of a project"},
     "sql.example.forecasts": {"zh": "项目完成预测与截止日期", "en": "Project finish forecasts against due dates"},
     "sql.example.open_bugs": {"zh": "各项目未关闭缺陷（按优先级）", "en": "Open bugs per project and priority"},
@@ -63,7 +58,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The grid shows the first {shown} rows; the downloads hold all {rows}.",
     },
     "sql.no_rows": {"zh": "查询没有返回任何行。", "en": "The query returned no rows."},
-    "sql.download_csv": {"zh": "下载 CSV", "en": "Download CSV"},
     "sql.download_parquet": {"zh": "下载 Parquet", "en": "Download Parquet"},
     "sql.ran_sql": {"zh": "已运行的 SQL", "en": "SQL that ran"},
     # refusals and errors
