@@ -4,16 +4,31 @@ Lookup order: an explicit path (``--config``), then ``LODESTAR_CONFIG``, then
 ``./lodestar.toml``; without any, the built-in demo configuration, so a fresh
 clone runs with no setup. Credentials are never written in the file: a source
 names the environment variables that hold them.
+
+Every value that would otherwise fail only once a sync or an alert run is under
+way (a time zone, a country's holidays, a date, a quiet-hours window, a URL) is
+checked here, so a typo is reported at load with its key instead of as a stack
+trace minutes later. What depends on the machine rather than the file (that the
+named environment variables are set, that the warehouse folder can be written)
+is checked by `check_environment`, which commands that do work ask for with
+``load_settings(..., environment=True)``; readers such as the dashboard do not
+need the sources' secrets, so they do not ask.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import tempfile
 import tomllib
+from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal, Union
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CONFIG_ENV = "LODESTAR_CONFIG"
 DEFAULT_CONFIG_NAME = "lodestar.toml"
@@ -25,6 +40,63 @@ class ConfigError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not an IANA time zone name, e.g. Asia/Shanghai, Europe/Berlin or UTC") from None
+    return name
+
+
+def _country(code: str) -> str:
+    """An ISO country code the `holidays` package knows ("" for weekends only), so calendars can be built."""
+    if not code:
+        return code
+    import holidays
+
+    if code.upper() not in holidays.list_supported_countries():
+        raise ValueError("not a country code the holiday calendar knows, e.g. CN, US, DE or GB")
+    return code.upper()
+
+
+CALENDAR_YEARS = (1900, 2200)
+"""Years the planning calendar (models/planning/calendar.py) covers; a configured date outside them cannot be planned."""
+
+
+def _iso_date(text: str) -> str:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError("not a date in the form YYYY-MM-DD, e.g. 2025-03-31")
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as error:
+        raise ValueError(f"not a real date ({error}); use YYYY-MM-DD, e.g. 2025-03-31") from None
+    if not CALENDAR_YEARS[0] <= day.year <= CALENDAR_YEARS[1]:
+        raise ValueError(f"outside the years {CALENDAR_YEARS[0]}-{CALENDAR_YEARS[1]} the planning calendar covers")
+    return text
+
+
+def _http_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ValueError("not an http:// or https:// URL, e.g. https://jira.example.com")
+    return url
+
+
+def _quiet_hours(window: str | None) -> str | None:
+    if window is not None:
+        for clock in window.split("-"):
+            hour, minute = int(clock[:2]), int(clock[3:])
+            if hour > 23 or minute > 59:
+                raise ValueError(f"{clock} is not a time of day; use HH:MM-HH:MM with 00:00-23:59, e.g. 22:00-08:00")
+    return window
+
+
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+CountryCode = Annotated[str, AfterValidator(_country)]
+IsoDate = Annotated[str, AfterValidator(_iso_date)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 
 class WarehouseSettings(_Strict):
@@ -51,8 +123,8 @@ class WarehouseSettings(_Strict):
 
 
 class CalendarSettings(_Strict):
-    country: str = "CN"
-    timezone: str = "Asia/Shanghai"
+    country: CountryCode = "CN"
+    timezone: TimeZoneName = "Asia/Shanghai"
 
 
 class _SourceBase(_Strict):
@@ -65,7 +137,7 @@ class _SourceBase(_Strict):
 
 class JiraSource(_SourceBase):
     kind: Literal["jira"]
-    url: str
+    url: HttpUrl
     projects: list[str] = Field(min_length=1)
     user_env: str | None = None
     token_env: str | None = None
@@ -83,14 +155,14 @@ class JiraSource(_SourceBase):
 
 class GitHubSource(_SourceBase):
     kind: Literal["github"]
-    url: str = "https://api.github.com"
+    url: HttpUrl = "https://api.github.com"
     repos: list[str] = Field(min_length=1)
     token_env: str | None = None
 
 
 class GitLabSource(_SourceBase):
     kind: Literal["gitlab"]
-    url: str = "https://gitlab.com"
+    url: HttpUrl = "https://gitlab.com"
     projects: list[str] = Field(min_length=1)
     token_env: str | None = None
 
@@ -104,7 +176,7 @@ class TimesheetSource(_SourceBase):
 class DemoSource(_SourceBase):
     kind: Literal["demo"]
     seed: int = 42
-    as_of: str | None = Field(default=None, description="YYYY-MM-DD; default today (UTC)")
+    as_of: IsoDate | None = Field(default=None, description="YYYY-MM-DD; default today (UTC)")
 
 
 Source = Annotated[
@@ -121,15 +193,21 @@ class ProjectSettings(_Strict):
     budget: float | None = Field(default=None, ge=0)
     currency: str = "CNY"
     hourly_rate: float | None = Field(default=None, ge=0)
-    start_date: str | None = None
-    due_date: str | None = None
-    timezone: str | None = Field(
+    start_date: IsoDate | None = None
+    due_date: IsoDate | None = None
+    timezone: TimeZoneName | None = Field(
         default=None, description="IANA zone of the team, for the alert digest; default [calendar] timezone"
     )
     source_projects: list[str] = Field(
         default_factory=list,
         description='project keys in the tools that belong to this project, e.g. a GitLab path "acme/mobile-app"',
     )
+
+    @model_validator(mode="after")
+    def _due_after_start(self) -> "ProjectSettings":
+        if self.start_date and self.due_date and self.due_date < self.start_date:
+            raise ValueError(f"due_date {self.due_date} is before start_date {self.start_date}")
+        return self
 
 
 class PersonMapping(_Strict):
@@ -207,12 +285,12 @@ class AlertRuleSettings(_Strict):
 class AlertSettings(_Strict):
     channels: list[AlertChannel] = Field(default_factory=list)
     rules: list[AlertRuleSettings] = Field(default_factory=list)
-    quiet_hours: str | None = Field(
+    quiet_hours: Annotated[str | None, AfterValidator(_quiet_hours)] = Field(
         default=None, pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$",
         description="HH:MM-HH:MM in the calendar time zone; only critical alerts are sent then",
     )
     escalate_after_hours: float = Field(default=24.0, gt=0)
-    dashboard_url: str = "http://localhost:8501"
+    dashboard_url: HttpUrl = "http://localhost:8501"
     digest_hour: int = Field(default=9, ge=0, le=23, description="local hour of the daily digest")
 
     @field_validator("channels")
@@ -251,12 +329,18 @@ class Settings(_Strict):
         raise ConfigError(f"no source named {name!r} in the configuration (known: {known})")
 
 
+def _problems_message(origin: str, problems: list[str]) -> str:
+    """The one shape of every configuration error: the file, then one indented `key: what was expected` each."""
+    return "\n".join([f"{origin}: invalid configuration", *(f"  {problem}" for problem in problems)])
+
+
 def _format_error(error: ValidationError, origin: str) -> str:
-    lines = [f"{origin}: invalid configuration"]
+    problems = []
     for item in error.errors():
         key = ".".join(str(part) for part in item["loc"])
-        lines.append(f"  {key}: {item['msg']} (got {item.get('input')!r})")
-    return "\n".join(lines)
+        message = item["msg"].removeprefix("Value error, ")
+        problems.append(f"{key}: {message} (got {item.get('input')!r})")
+    return _problems_message(origin, problems)
 
 
 def parse_settings(data: dict, origin: str, base: Path) -> Settings:
@@ -287,17 +371,94 @@ def find_config(explicit: str | os.PathLike | None = None) -> Path | None:
     return local if local.is_file() else None
 
 
-def load_settings(explicit: str | os.PathLike | None = None) -> Settings:
+def _read_text(path: Path) -> str:
+    """The file as text; a byte that is not UTF-8 is reported by offset, because editors show none of it."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the configuration file ({error.strerror})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        offset = error.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
+        raise ConfigError(
+            f"{path}: not UTF-8 text: byte {offset} is 0x{raw[offset]:02x} ({error.reason}); save the file as UTF-8"
+        ) from None
+
+
+def load_settings(explicit: str | os.PathLike | None = None, *, environment: bool = False) -> Settings:
+    """The configuration, validated; with `environment`, also what it needs of this machine (`check_environment`).
+
+    Commands that fetch, write or send should pass `environment=True`, so that
+    an unset secret or an unwritable warehouse folder stops them before any
+    work starts, instead of deep inside a Dagster run.
+    """
     path = find_config(explicit)
     if path is None:
-        return default_demo_settings(Path.cwd())
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    settings = parse_settings(data, str(path), path.resolve().parent)
-    settings.config_path = path.resolve()
+        settings = default_demo_settings(Path.cwd())
+    else:
+        try:
+            data = tomllib.loads(_read_text(path))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: not valid TOML: {error}") from None
+        settings = parse_settings(data, str(path), path.resolve().parent)
+        settings.config_path = path.resolve()
+    if environment:
+        check_environment(settings)
     return settings
+
+
+SOURCE_SECRET_KEYS = ("user_env", "token_env")
+CHANNEL_SECRET_KEYS = ("url_env", "secret_env", "user_env", "password_env")
+
+
+def check_environment(settings: Settings, environ: Mapping[str, str] | None = None) -> None:
+    """Raise ConfigError naming each key whose environment variable is unset and each unwritable warehouse folder.
+
+    Only enabled sources are checked: a disabled one is never fetched. Every
+    alert channel is checked, since any of them may be sent to. Folders are
+    probed, not created: they are made by the writer when the first sync opens
+    the warehouse.
+    """
+    environ = os.environ if environ is None else environ
+    problems = []
+    named = [(f"sources.{i}.{source.kind}", source, SOURCE_SECRET_KEYS)
+             for i, source in enumerate(settings.sources) if source.enabled]
+    named += [(f"alerts.channels.{i}", channel, CHANNEL_SECRET_KEYS)
+              for i, channel in enumerate(settings.alerts.channels)]
+    for prefix, item, keys in named:
+        for key in keys:
+            variable = getattr(item, key, None)
+            if variable and not environ.get(variable):
+                state = "is empty" if variable in environ else "is not set"
+                problems.append(f"{prefix}.{key}: environment variable {variable} {state}")
+    warehouse = settings.warehouse
+    for key, path in (("path", warehouse.path), ("published_path", warehouse.published_path),
+                      ("edits_path", warehouse.edits_path)):
+        problem = _folder_problem(path.parent) if path is not None else None
+        if problem:
+            problems.append(f"warehouse.{key}: {path} cannot be written: {problem}")
+    if problems:
+        origin = str(settings.config_path) if settings.config_path else "built-in demo configuration"
+        raise ConfigError(_problems_message(origin, problems))
+
+
+def _folder_problem(folder: Path) -> str | None:
+    """Why files cannot be created in `folder` (made first if missing), or None; probed with a temporary file."""
+    existing = folder
+    try:
+        while not existing.exists():
+            existing = existing.parent
+    except OSError as error:
+        return f"{existing} cannot be reached ({error.strerror})"
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        return f"the folder {existing} is not writable ({error.strerror})"
+    return None
 
 
 def default_demo_settings(base: Path, seed: int = 42) -> Settings:
