@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 import streamlit as st
+from babel.numbers import format_currency
 
 from dashboards import data
 from dashboards.i18n import current_lang, t
@@ -32,6 +33,9 @@ from warehouse.settings import ConfigError, Settings
 
 CACHE_TTL_SECONDS: Final = 60
 ACTOR_KEY: Final = "actor"
+DEFAULT_CURRENCY: Final = "CNY"
+BABEL_LOCALES: Final[dict[str, str]] = {"zh": "zh_CN", "en": "en"}
+"""Babel's locale for each dashboard language: currency symbols and grouping follow it."""
 
 
 @dataclass(frozen=True)
@@ -265,5 +269,14 @@ def format_days(value: float | None, lang: str | None = None) -> str:
     return "—" if value is None else t("unit.days", lang, value=f"{value:,.1f}")
 
 
-def format_money(value: float | None, lang: str | None = None) -> str:
-    return "—" if value is None else t("unit.money", lang, value=f"{value:,.0f}")
+def format_money(value: float | None, currency: str | None = None, lang: str | None = None) -> str:
+    """An amount in its project's currency, written the reader's way: ¥2,400,000, US$900,000, $900,000.
+
+    Whole units, as budgets are planned; the currency is the ISO code the
+    project carries (`[[projects]] currency`), CNY when it has none.
+    """
+    if value is None:
+        return "—"
+    code = (currency or "").strip().upper() or DEFAULT_CURRENCY
+    locale = BABEL_LOCALES[lang or current_lang()]
+    return format_currency(value, code, format="¤#,##0", locale=locale, currency_digits=False)

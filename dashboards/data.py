@@ -33,9 +33,9 @@ DEFAULT_TREND_DAYS: Final = 180
 ALL_PROJECTS: Final = ""
 """The project key standing for "every project" in pickers and filters."""
 
-# Schedule and cost indices, the forecast and bug counts sit beside the mart
-# so the page makes one round trip; projects the planner has not reached yet
-# simply have NULLs there.
+# Schedule and cost indices, the forecast, bug counts and the project's
+# currency sit beside the mart so the page makes one round trip; projects the
+# planner has not reached yet simply have NULLs there.
 KPI_SQL: Final = """
 WITH bugs AS (
     SELECT project_key,
@@ -64,11 +64,11 @@ SELECT
          THEN k.hours_logged_total / k.estimate_hours_total END AS hours_vs_plan,
     CASE WHEN coalesce(k.budget, 0) > 0 THEN k.cost_to_date / k.budget END AS budget_used,
     CASE WHEN coalesce(b.work_items, 0) > 0 THEN 100.0 * b.bugs_total / b.work_items END AS defect_density,
-    e.spi,
-    e.cpi,
-    f.finish_p85,
-    f.probability_on_time
+    e.spi, e.cpi,
+    f.finish_p85, f.probability_on_time,
+    p.currency
 FROM mart_project_kpis AS k
+LEFT JOIN projects AS p USING (project_key)
 LEFT JOIN bugs AS b USING (project_key)
 LEFT JOIN earned_value AS e USING (project_key)
 LEFT JOIN project_forecasts AS f USING (project_key)
@@ -135,6 +135,8 @@ PROJECT_TABLE_COLUMNS: Final[tuple[str, ...]] = (
     "finish_p85",
     "health_reason",
 )
+
+MONEY_COLUMNS: Final[tuple[str, ...]] = ("budget", "cost_to_date")
 
 HEALTH_LIGHTS: Final[dict[str, str]] = {"green": "🟢", "amber": "🟡", "red": "🔴", "unknown": "⚪"}
 
@@ -308,18 +310,22 @@ def project_health(row: dict) -> Health:
     return Health("green" if evidence else "unknown", (("health.ok" if evidence else "health.no_evidence", {}),))
 
 
-def project_table(kpis: pl.DataFrame, translate) -> pl.DataFrame:
-    """The per-project table in display order, with its health light and the translated reasons.
+def project_table(kpis: pl.DataFrame, translate, money) -> pl.DataFrame:
+    """The per-project table in display order, with its health light, the translated reasons and money as text.
 
-    `translate(key, **placeholders)` renders a reason in the reader's language.
+    `translate(key, **placeholders)` renders a reason in the reader's
+    language; `money(value, currency)` writes budget and cost in each
+    project's own currency, since one column can hold yuan and dollars.
     """
-    lights, texts = [], []
+    shown: dict[str, list[str]] = {name: [] for name in ("health", "health_reason", *MONEY_COLUMNS)}
     for row in kpis.iter_rows(named=True):
         health = project_health(row)
-        lights.append(f"{HEALTH_LIGHTS[health.light]} {translate('health.' + health.light)}")
-        texts.append("; ".join(translate(key, **fmt) for key, fmt in health.reasons))
+        shown["health"].append(f"{HEALTH_LIGHTS[health.light]} {translate('health.' + health.light)}")
+        shown["health_reason"].append("; ".join(translate(key, **fmt) for key, fmt in health.reasons))
+        for name in MONEY_COLUMNS:
+            shown[name].append(money(row[name], row.get("currency")))
     return kpis.with_columns(
-        pl.Series("health", lights, dtype=pl.String), pl.Series("health_reason", texts, dtype=pl.String)
+        pl.Series(name, values, dtype=pl.String) for name, values in shown.items()
     ).select(PROJECT_TABLE_COLUMNS)
 
 

@@ -53,7 +53,6 @@ _SHARED: Final[dict[str, dict[str, str]]] = {
     "unit.hours": {"zh": "{value} 小时", "en": "{value} h"},
     "unit.days": {"zh": "{value} 天", "en": "{value} d"},
     "unit.workdays": {"zh": "{value} 个工作日", "en": "{value} working days"},
-    "unit.money": {"zh": "¥{value}", "en": "¥{value}"},
     # words several pages use, translated once; a page's own words are in dashboards/strings
     "common.project": {"zh": "项目", "en": "Project"},
     "common.no_projects": {"zh": "数据仓库中还没有项目。", "en": "The warehouse has no projects yet."},
@@ -93,6 +92,7 @@ _SHARED: Final[dict[str, dict[str, str]]] = {
     "common.when": {"zh": "时间", "en": "When"},
     "common.table": {"zh": "表", "en": "Table"},
     "common.not_saved": {"zh": "未保存，请修正以下问题：", "en": "Not saved. Please fix:"},
+    "common.budget": {"zh": "预算", "en": "Budget"},
     # messages
     "msg.no_data": {
         "zh": "还没有已发布的数据仓库（{path}）。请先运行 `make demo` 生成演示数据，或运行 `lodestar sync` 同步真实数据，然后刷新本页。",
@@ -122,8 +122,7 @@ _SHARED: Final[dict[str, dict[str, str]]] = {
     "col.project_key": {"zh": "项目代号", "en": "Key"},
     "col.overdue": {"zh": "逾期任务", "en": "Overdue"},
     "col.hours_month": {"zh": "本月工时 (h)", "en": "Hours this month (h)"},
-    "col.budget": {"zh": "预算 (¥)", "en": "Budget (¥)"},
-    "col.cost": {"zh": "累计成本 (¥)", "en": "Cost to date (¥)"},
+    "col.cost": {"zh": "累计成本", "en": "Cost to date"},
     "col.health": {"zh": "健康度", "en": "Health"},
     "col.spi": {"zh": "SPI 进度绩效", "en": "SPI"},
     "col.cpi": {"zh": "CPI 成本绩效", "en": "CPI"},

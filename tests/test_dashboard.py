@@ -18,7 +18,7 @@ import duckdb
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboards import data
+from dashboards import common, data
 from dashboards.i18n import DEFAULT_LANG, LANGS, STRINGS, t
 from tests.dashboard_app import query_of
 from warehouse.db import open_writer, publish
@@ -46,11 +46,16 @@ def _write_config(directory: Path) -> Path:
     return config
 
 
-def _publish_marts(settings: Settings, kpi_rows: list[tuple]) -> None:
-    """Fill both portfolio marts and publish a snapshot, as a sync would."""
+def _publish_marts(settings: Settings, kpi_rows: list[tuple], currencies: dict[str, str] | None = None) -> None:
+    """Fill both portfolio marts (and `projects` rows with `currencies`) and publish a snapshot, as a sync would."""
     with open_writer(settings) as con:
         con.execute("DELETE FROM mart_project_kpis")
         con.execute("DELETE FROM mart_project_daily")
+        con.execute("DELETE FROM projects")
+        if currencies:
+            con.executemany(
+                "INSERT INTO projects (project_key, source, currency) VALUES (?, 'config', ?)", list(currencies.items())
+            )
         if kpi_rows:
             con.executemany(f"INSERT INTO mart_project_kpis VALUES ({', '.join('?' * 14)})", kpi_rows)
             daily = [
@@ -220,8 +225,27 @@ def test_published_warehouse_shows_real_numbers(published_settings: Settings) ->
     table = at.dataframe[0].value
     assert table["project_name"].tolist() == ["ERP 系统上线", "Mobile app"]
     assert table["completion_rate"].tolist() == [0.75, 0.25]
-    assert table["budget"].tolist() == [2_400_000.0, 900_000.0]
+    assert table["budget"].tolist() == ["¥2,400,000", "¥900,000"]
+    assert table["cost_to_date"].tolist() == ["¥780,000", "¥216,000"]
     assert not at.info and not at.error
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_money_is_shown_in_each_projects_currency(empty_config: Path, lang: str) -> None:
+    _publish_marts(load_settings(empty_config), KPI_ROWS, currencies={"ERP": "CNY", "MOB": "USD"})
+    at = _run(lang)
+    table = at.dataframe[0].value.set_index("project_key")
+    assert "¥" in table.loc["ERP", "budget"] and "$" not in table.loc["ERP", "budget"]
+    assert "$" in table.loc["MOB", "budget"] and "¥" not in table.loc["MOB", "budget"]
+    assert table.loc["MOB", "cost_to_date"] == common.format_money(216_000.0, "USD", lang)
+    assert table.loc["MOB", "budget"].endswith("900,000")
+
+
+def test_format_money_writes_the_currency_the_readers_way() -> None:
+    assert [common.format_money(2_400_000.4, "CNY", lang) for lang in LANGS] == ["¥2,400,000", "CN¥2,400,000"]
+    assert [common.format_money(900_000.0, "USD", lang) for lang in LANGS] == ["US$900,000", "$900,000"]
+    assert common.format_money(5.0, None, "zh") == common.format_money(5.0, " cny ", "zh") == "¥5"
+    assert common.format_money(None, "USD", "en") == "—"
 
 
 def test_a_new_publish_shows_on_the_next_rerun(published_settings: Settings) -> None:

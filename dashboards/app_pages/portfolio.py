@@ -16,7 +16,7 @@ from warehouse.db import WarehouseError
 
 
 def _project_columns() -> dict[str, object]:
-    """Translated headers (units h and ¥ live there) and number formats for the project table."""
+    """Translated headers (hours say "h" there; money cells carry their project's currency) and number formats."""
     cc = st.column_config
     return {
         "health": cc.TextColumn(t("col.health")),
@@ -34,8 +34,8 @@ def _project_columns() -> dict[str, object]:
         "overdue_tasks": cc.NumberColumn(t("col.overdue"), format="%,d"),
         "hours_this_month": cc.NumberColumn(t("col.hours_month"), format="%,.1f"),
         "open_bugs": cc.NumberColumn(t("common.open_bugs"), format="%,d"),
-        "budget": cc.NumberColumn(t("col.budget"), format="%,.0f"),
-        "cost_to_date": cc.NumberColumn(t("col.cost"), format="%,.0f"),
+        "budget": cc.TextColumn(t("common.budget")),
+        "cost_to_date": cc.TextColumn(t("col.cost")),
         "due_date": cc.DateColumn(t("common.due")),
     }
 
@@ -88,7 +88,7 @@ def render() -> None:
         column.metric(t(label_key), value)
 
     st.subheader(t("portfolio.projects_header"))
-    st.dataframe(data.project_table(kpis, t), column_config=_project_columns(), hide_index=True)
+    st.dataframe(data.project_table(kpis, t, common.format_money), column_config=_project_columns(), hide_index=True)
 
     st.subheader(t("portfolio.trend_header"))
     if trend.is_empty():

@@ -34,9 +34,13 @@ STATUS_LABELS: Final[dict[str, str]] = {
 STATUSES: Final[tuple[str, ...]] = tuple(STATUS_LABELS)
 # Risks still being handled: they are on the heat map and need a review date.
 ACTIVE_STATUSES: Final[tuple[str, ...]] = ("open", "mitigating")
-CATEGORIES: Final[tuple[str, ...]] = (
-    "schedule", "technical", "resource", "scope", "budget", "external", "quality", "issue",
-)
+# Categories and their label keys; "budget" is the portfolio's word.
+CATEGORY_LABELS: Final[dict[str, str]] = {
+    "schedule": "risks.category.schedule", "technical": "risks.category.technical",
+    "resource": "risks.category.resource", "scope": "risks.category.scope", "budget": "common.budget",
+    "external": "risks.category.external", "quality": "risks.category.quality", "issue": "risks.category.issue",
+}
+CATEGORIES: Final[tuple[str, ...]] = tuple(CATEGORY_LABELS)
 LEVELS: Final[tuple[int, ...]] = (1, 2, 3, 4, 5)
 ZONES: Final[tuple[str, ...]] = ("green", "amber", "red")
 ZONE_COLOURS: Final[tuple[str, ...]] = ("#2e7d32", "#f9a825", "#c62828")
@@ -124,7 +128,7 @@ def zone_of(score: int | None) -> str | None:
 
 
 def category_label(category: str | None, lang: str | None = None) -> str:
-    return t(f"risks.category.{category}", lang) if category in CATEGORIES else (category or "—")
+    return t(CATEGORY_LABELS[category], lang) if category in CATEGORY_LABELS else (category or "—")
 
 
 def status_label(status: str | None, lang: str | None = None) -> str:

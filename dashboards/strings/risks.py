@@ -15,7 +15,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "risks.category.technical": {"zh": "技术", "en": "Technical"},
     "risks.category.resource": {"zh": "资源", "en": "Resource"},
     "risks.category.scope": {"zh": "范围", "en": "Scope"},
-    "risks.category.budget": {"zh": "预算", "en": "Budget"},
     "risks.category.external": {"zh": "外部", "en": "External"},
     "risks.category.quality": {"zh": "质量", "en": "Quality"},
     "risks.category.issue": {"zh": "问题", "en": "Issue"},
