@@ -10,7 +10,7 @@ from pipelines.resources import WarehouseResource
 from pipelines.schedules import build_jobs_and_schedules
 from pipelines.source_assets import build_source_assets, client_key, raw_asset_name
 from pipelines.sources import client_for
-from pipelines.warehouse_assets import build_warehouse_assets
+from pipelines.warehouse_assets import build_warehouse_assets, build_warehouse_checks
 from warehouse.settings import Settings, load_settings
 
 
@@ -32,7 +32,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     alert_assets, alert_jobs, alert_sensors, alert_schedules = build_alert_definitions(jobs[:2])
     return dg.Definitions(
         assets=[*source_assets, *build_warehouse_assets(canonical_assets), *alert_assets],
-        asset_checks=checks,
+        asset_checks=[*checks, *build_warehouse_checks()],
         jobs=[*jobs, *alert_jobs],
         schedules=[*schedules, *alert_schedules],
         sensors=alert_sensors,

@@ -57,14 +57,17 @@ def prepare_dagster_home() -> Path:
 
 
 def run_sync(
-    settings: Settings, only_source: str | None, full: bool, out=sys.stdout, verbose: bool = False,
+    settings: Settings, only_source: str | None, full: bool, out=None, verbose: bool = False,
     rebuild: bool = False,
 ) -> int:
     """Materialise the sync job in-process against the Dagster instance; print per-source counts.
 
     `rebuild` skips fetching and re-derives canonical tables from the stored raw payloads.
+    `out` defaults to the sys.stdout of the moment of the call (a redirected one included).
     """
     import dagster as dg
+
+    out = out or sys.stdout
 
     from pipelines.definitions import build_definitions
     from pipelines.schedules import FULL_SYNC_JOB, SYNC_JOB
@@ -98,8 +101,9 @@ def run_sync(
     return print_report(result, names, out)
 
 
-def print_report(result, names: list[str], out=sys.stdout) -> int:
+def print_report(result, names: list[str], out=None) -> int:
     """Per-source counts, references outside the synced projects, failed checks and errors; the exit code."""
+    out = out or sys.stdout
     from pipelines.checks import integrity_check_name
     from pipelines.source_assets import canonical_asset_name, raw_asset_name
 

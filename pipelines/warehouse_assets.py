@@ -10,7 +10,7 @@ import dagster as dg
 from pipelines.planning_assets import build_planning_assets
 from pipelines.prediction_assets import build_prediction_assets
 from pipelines.resources import WarehouseResource
-from warehouse.db import open_writer, publish
+from warehouse.db import EditsStoreError, open_writer, publish, store_against_snapshot
 from warehouse.marts import build_mart, mirror_edits, refresh_projects
 from warehouse.settings import Settings
 
@@ -41,10 +41,15 @@ def build_warehouse_assets(canonical_assets: Sequence[dg.AssetsDefinition]) -> l
         kinds={"duckdb", "sqlite"},
         description="Warehouse mirrors of the write-back store (plans, baselines, risks, stand-ups, audit log).",
     )
-    def writeback_mirror(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def writeback_mirror(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        """A lost or damaged edits store leaves the mirrors as they were; the check below reports it."""
         settings = warehouse.settings()
         with open_writer(settings) as con:
-            counts = mirror_edits(con, settings)
+            try:
+                counts = mirror_edits(con, settings)
+            except EditsStoreError as error:
+                context.log.error(str(error))
+                return dg.MaterializeResult(metadata={"edits_store_problem": str(error)})
         return dg.MaterializeResult(
             metadata={**{f"{t}_rows": n for t, n in counts.items()}, "dagster/row_count": sum(counts.values())}
         )
@@ -82,3 +87,19 @@ def build_warehouse_assets(canonical_assets: Sequence[dg.AssetsDefinition]) -> l
 
     return [projects, writeback_mirror, mart_project_kpis, mart_project_daily, *planning_assets, *prediction_assets,
             published_warehouse]
+
+
+@dg.asset_check(asset="writeback_mirror", name="edits_store_intact",
+                description="The edits store exists, is readable and still holds every edit mirrored from it.")
+def edits_store_intact(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    settings = warehouse.settings()
+    with open_writer(settings) as con:
+        problem = store_against_snapshot(settings, con, ["audit_log"])[1]
+    return dg.AssetCheckResult(
+        passed=problem is None, severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"problem": problem or "none"}, description=problem,
+    )
+
+
+def build_warehouse_checks() -> list[dg.AssetChecksDefinition]:
+    return [edits_store_intact]

@@ -44,6 +44,15 @@ class WarehouseError(RuntimeError):
     """A warehouse problem worded for the user (missing snapshot, lock timeout, bad SQL)."""
 
 
+class EditsStoreError(WarehouseError):
+    """The edits store is missing, unreadable, or no longer holds the edits the warehouse mirrored from it.
+
+    People's edits and the audit trail live only there; mirroring or writing on
+    top of a lost store would replace the warehouse's copy with nothing, so
+    both stop and the warehouse mirror stays as the last good copy.
+    """
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -128,6 +137,9 @@ def publish(settings: Settings) -> Path:
             con.execute("CHECKPOINT")
         finally:
             con.close()
+        # A publish killed mid-copy leaves its temporary behind; under the lock no other copy is in flight.
+        for stale in target.parent.glob(f".{target.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
         staging = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
         shutil.copyfile(source, staging)
         os.replace(staging, target)
@@ -157,14 +169,43 @@ def open_reader(settings: Settings, live_edits: bool = False) -> Iterator[duckdb
     With `live_edits`, each write-back table (risks, plan_tasks, standups, …,
     audit_log) is shadowed by the current contents of the edits store, so an
     edit shows at once instead of after the next sync mirrors it. Queries keep
-    their plain table names; `main.<table>` still reaches the mirror.
+    their plain table names; `main.<table>` still reaches the mirror. When the
+    store is missing, damaged or replaced (`live_edits_problem`), the mirror is
+    shown as it is: the last good copy, not an empty store.
     """
     con = _open_published(settings)
     try:
         if live_edits:
-            for table, rows in edit_tables(settings).items():
+            tables, problem = store_against_snapshot(settings, con, WRITEBACK_TABLES)
+            for table, rows in (tables or {}).items() if problem is None else ():
                 con.register(table, edits_as_arrow(con, table, rows))
         yield con
+    finally:
+        con.close()
+
+
+def store_against_snapshot(
+    settings: Settings, con: duckdb.DuckDBPyConnection, tables: Sequence[str]
+) -> tuple[dict[str, list[dict[str, Any]]] | None, str | None]:
+    """The store's tables (with its audit log) and, if the store does not continue this snapshot's mirror, why.
+
+    `con` is a warehouse connection (the writer or a published snapshot); the
+    reason covers a missing, unreadable or replaced store.
+    """
+    try:
+        rows = edit_tables(settings, list(dict.fromkeys([*tables, "audit_log"])))
+    except EditsStoreError as error:
+        return None, str(error)
+    return rows, store_problem(settings, last_mirrored_edit(con), rows["audit_log"] if rows is not None else None)
+
+
+def edits_store_status(settings: Settings) -> str | None:
+    """For pages: what is wrong with the edits store against the published snapshot, in words, or None."""
+    if not settings.warehouse.published_path.exists():
+        return None
+    con = _open_published(settings)
+    try:
+        return store_against_snapshot(settings, con, ["audit_log"])[1]
     finally:
         con.close()
 
@@ -224,12 +265,27 @@ WRITEBACK_TABLES: tuple[str, ...] = (*EDITABLE_TABLES, "audit_log")
 _EDITS_SCHEMA_VERSION = 2
 
 
+def _unreadable(path: Path, error: sqlite3.DatabaseError) -> EditsStoreError:
+    return EditsStoreError(
+        f"{path}: the edits store cannot be read ({error}); people's edits and the audit trail are not "
+        "shown or mirrored until it is restored from a backup (the warehouse keeps its last mirrored copy)"
+    )
+
+
 @contextlib.contextmanager
 def open_edits(settings: Settings) -> Iterator[sqlite3.Connection]:
-    """The write-back store: SQLite in WAL mode so many processes can write safely."""
+    """The write-back store: SQLite in WAL mode so many processes can write safely.
+
+    A damaged file (not a database, malformed pages) raises EditsStoreError
+    naming it, never a bare sqlite3 error; a locked or constraint error passes
+    through as it is, since callers handle those themselves.
+    """
     path = settings.warehouse.edits_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        con = sqlite3.connect(path, timeout=30, isolation_level=None)
+    except sqlite3.DatabaseError as error:
+        raise _unreadable(path, error) from None
     try:
         con.execute("PRAGMA busy_timeout=30000")
         # Every dashboard rerun opens the store: create the tables and switch to WAL
@@ -239,8 +295,83 @@ def open_edits(settings: Settings) -> Iterator[sqlite3.Connection]:
             con.executescript(EDITS_SCHEMA.read_text(encoding="utf-8"))
             con.execute(f"PRAGMA user_version = {_EDITS_SCHEMA_VERSION}")
         yield con
+    except sqlite3.DatabaseError as error:
+        if type(error) is not sqlite3.DatabaseError:
+            raise
+        raise _unreadable(path, error) from None
     finally:
         con.close()
+
+
+class MirroredEdit(NamedTuple):
+    """The newest audit row the warehouse mirrored: the store must still hold it, unchanged."""
+
+    audit_id: int
+    edited_at: datetime
+    actor: str
+    table_name: str
+    row_key: str
+    mirrored: int
+
+
+def last_mirrored_edit(con: duckdb.DuckDBPyConnection) -> MirroredEdit | None:
+    """The warehouse mirror's newest audit row (None before anyone edited anything)."""
+    row = con.execute(
+        "SELECT audit_id, edited_at, actor, table_name, row_key, count(*) OVER () FROM main.audit_log "
+        "ORDER BY audit_id DESC LIMIT 1"
+    ).fetchone()
+    return MirroredEdit(*row) if row else None
+
+
+def store_problem(settings: Settings, mark: MirroredEdit | None, store_audit: Sequence[Mapping[str, Any]] | None) -> str | None:
+    """Why the edits store does not continue what the warehouse mirrored, or None when it does.
+
+    `store_audit` is the store's audit log (None when the store file is missing).
+    The audit log only grows, so a store that lacks the mirror's newest audit row
+    was deleted, replaced by an empty one, or restored from an older copy.
+    """
+    if mark is None:
+        return None
+    path = settings.warehouse.edits_path
+    last = f"{mark.mirrored} audited edit(s), the last at {mark.edited_at:%Y-%m-%d %H:%M} UTC by {mark.actor}"
+    if store_audit is None:
+        return (f"{path}: the edits store is missing, but the warehouse holds {last}; the warehouse copy is kept "
+                "and not overwritten. Restore the edits store from a backup, then sync again.")
+    match = next((row for row in store_audit if row.get("audit_id") == mark.audit_id), None)
+    if match is None or (match["actor"], match["table_name"], match["row_key"]) != (
+            mark.actor, mark.table_name, mark.row_key) or datetime.fromisoformat(match["edited_at"]) != mark.edited_at:
+        return (f"{path}: the edits store does not hold the edits the warehouse mirrored from it ({last}): it was "
+                "replaced or restored from an older copy. The warehouse copy is kept and not overwritten; restore "
+                "the newest backup of the edits store, then sync again.")
+    return None
+
+
+def _published_mark(settings: Settings) -> MirroredEdit | None:
+    if not settings.warehouse.published_path.exists():
+        return None
+    con = _open_published(settings)
+    try:
+        return last_mirrored_edit(con)
+    finally:
+        con.close()
+
+
+def require_intact_store(settings: Settings) -> None:
+    """Refuse to write on a lost store: new edits there would be mirrored over the ones it lost."""
+    mark = _published_mark(settings)
+    if mark is None:
+        return
+    path = settings.warehouse.edits_path
+    audit = None
+    if path.exists():
+        with open_edits(settings) as con:
+            con.row_factory = sqlite3.Row
+            audit = [dict(row) for row in con.execute(
+                "SELECT audit_id, edited_at, actor, table_name, row_key FROM audit_log WHERE audit_id = ?",
+                [mark.audit_id])]
+    problem = store_problem(settings, mark, audit)
+    if problem:
+        raise EditsStoreError(problem)
 
 
 def _encode(value: Any) -> Any:
@@ -289,6 +420,7 @@ def save_edits(settings: Settings, changes: Sequence[EditChange], actor: str) ->
     if not actor or not str(actor).strip():
         raise WarehouseError("an edit needs the name of the person making it")
     prepared = [(change, *_key_of(change)) for change in changes]
+    require_intact_store(settings)
     befores: list[dict[str, Any] | None] = []
     edited_at = utc_now().isoformat()
     with open_edits(settings) as con:
@@ -399,11 +531,17 @@ def edits_as_arrow(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Ma
     return pa.table(columns, schema=schema)
 
 
-def edit_tables(settings: Settings, tables: Sequence[str] = WRITEBACK_TABLES) -> dict[str, list[dict[str, Any]]]:
-    """Several write-back tables read in one visit to the store (one consistent snapshot of it)."""
+def edit_tables(settings: Settings, tables: Sequence[str] = WRITEBACK_TABLES) -> dict[str, list[dict[str, Any]]] | None:
+    """Several write-back tables read in one visit to the store (one consistent snapshot of it).
+
+    None when the store file does not exist: reading must not create an empty
+    store, which would look like a store whose edits were all undone.
+    """
     unknown = [t for t in tables if t not in WRITEBACK_TABLES]
     if unknown:
         raise WarehouseError(f"{', '.join(map(repr, unknown))} not write-back table(s)")
+    if not settings.warehouse.edits_path.exists():
+        return None
     with open_edits(settings) as con:
         con.row_factory = sqlite3.Row
         con.execute("BEGIN")
@@ -417,13 +555,15 @@ def edit_rows(settings: Settings, table: str) -> list[dict[str, Any]]:
     """All rows of one write-back table (or the audit log), straight from the edits store."""
     if table not in WRITEBACK_TABLES:
         raise WarehouseError(f"{table!r} is not a write-back table")
-    return edit_tables(settings, [table])[table]
+    tables = edit_tables(settings, [table])
+    return tables[table] if tables is not None else []
 
 
 def save_baseline(settings: Settings, record: Mapping[str, Any], task_rows: Sequence[Mapping[str, Any]], actor: str) -> None:
     """A named baseline and its task rows, with one audit entry, in one transaction."""
     if not record.get("baseline_id") or not record.get("name"):
         raise WarehouseError("a baseline needs an id and a name")
+    require_intact_store(settings)
     with open_edits(settings) as con:
         con.execute("BEGIN IMMEDIATE")
         try:

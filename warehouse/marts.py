@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import WRITEBACK_TABLES, edit_tables, edits_as_arrow
+from warehouse.db import WRITEBACK_TABLES, EditsStoreError, edits_as_arrow, store_against_snapshot
 from warehouse.load import TableCounts, upsert
 from warehouse.settings import ProjectSettings, Settings
 
@@ -70,12 +70,20 @@ def refresh_projects(con: duckdb.DuckDBPyConnection, configured: list[ProjectSet
 
 
 def mirror_edits(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
-    """Copy the edits store into the warehouse mirrors (the store stays the source of truth)."""
+    """Copy the edits store into the warehouse mirrors (the store stays the source of truth).
+
+    Refuses, leaving the mirrors as they are, when the store is missing, unreadable
+    or no longer holds what was mirrored last time: replacing the mirrors then
+    would empty every edit and the audit trail.
+    """
+    tables, problem = store_against_snapshot(settings, con, WRITEBACK_TABLES)
+    if problem:
+        raise EditsStoreError(problem)
     counts: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
-        for table, rows in edit_tables(settings, WRITEBACK_TABLES).items():
-            incoming = edits_as_arrow(con, table, rows)
+        for table in WRITEBACK_TABLES:
+            incoming = edits_as_arrow(con, table, tables[table] if tables is not None else [])
             con.execute(f"DELETE FROM {table}")
             if incoming.num_rows:
                 con.register("_mirror", incoming)
@@ -87,4 +95,3 @@ def mirror_edits(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
         con.execute("ROLLBACK")
         raise
     return counts
-
