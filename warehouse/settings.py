@@ -167,10 +167,25 @@ class GitLabSource(_SourceBase):
     token_env: str | None = None
 
 
+TIMESHEET_MAX_FILE_MB = 50.0
+TIMESHEET_MAX_UNZIPPED_MB = 200.0
+
+
 class TimesheetSource(_SourceBase):
+    """Timesheet files, from folders (`paths`) or `lodestar import-timesheet`.
+
+    The size limits keep one file from exhausting the machine: a file is read
+    whole and an xlsx is a zip whose sheets may unzip to a thousand times its size.
+    """
+
     kind: Literal["timesheet"]
     paths: list[Path] = Field(default_factory=list, description="files or folders; empty for import-only")
     columns: dict[str, str] = Field(default_factory=dict)
+    max_file_mb: float = Field(default=TIMESHEET_MAX_FILE_MB, gt=0, description="largest file accepted, in MB")
+    max_unzipped_mb: float = Field(
+        default=TIMESHEET_MAX_UNZIPPED_MB, gt=0,
+        description="largest total uncompressed size of an xlsx's parts, in MB, checked before it is opened",
+    )
 
 
 class DemoSource(_SourceBase):

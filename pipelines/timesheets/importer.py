@@ -2,7 +2,8 @@
 
 A file with bad rows imports nothing (every bad row is listed with its row
 number and reason) unless the user asks to skip them; then only the good rows
-load and the count of skipped rows is said.
+load and the count of skipped rows is said. A file over the source's size
+limit is refused from its size on disk, before a byte of it is read.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.raw_store import RawItem, store_raw
-from pipelines.timesheets.parse import parse_timesheet
+from pipelines.timesheets.parse import TimesheetRules, parse_timesheet
 from warehouse.db import open_writer, utc_now
 from warehouse.settings import Settings, TimesheetSource
 
@@ -47,9 +48,13 @@ def timesheet_source(settings: Settings, name: str | None) -> TimesheetSource:
 def import_timesheet(settings: Settings, path: Path, source_name: str | None, skip_bad_rows: bool) -> ImportOutcome:
     if not path.is_file():
         raise TimesheetImportError(f"{path}: file not found")
-    data = path.read_bytes()
     source = timesheet_source(settings, source_name)
-    parsed = parse_timesheet(data, path.name, source.name, source.columns or None)
+    rules = TimesheetRules.for_source(source)
+    too_big = rules.file_size_problem(path.stat().st_size)
+    if too_big:
+        raise TimesheetImportError(f"{path}: {too_big}; nothing was imported")
+    data = path.read_bytes()
+    parsed = parse_timesheet(data, path.name, source.name, source.columns or None, rules)
     good = len(parsed.rows.get("worklogs", []))
     bad_rows = {e.row for e in parsed.errors}
     if parsed.errors and not (skip_bad_rows and good):

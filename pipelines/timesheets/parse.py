@@ -3,23 +3,36 @@
 Timesheets are typed by hand, so every bad row becomes a `RowError` the user
 can find in the file (row numbers as a spreadsheet shows them) instead of an
 exception that would drop the whole file.
+
+Files come from people, so their size is not to be trusted: a file over the
+source's `max_file_mb`, or an xlsx whose parts unzip to more than
+`max_unzipped_mb` (summed from the zip directory before the workbook is
+opened), is refused with the limit named. Rows are then streamed, from a CSV
+record by record and from an xlsx through openpyxl's read-only reader, so
+memory grows with the worklogs kept, not with the text or XML behind them.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
 import math
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import chain, islice
 from typing import Any
 
 from pipelines.common_parse import identity_row, merge_identities
-from warehouse.delimited import csv_records
+from warehouse.delimited import iter_csv_records
+from warehouse.settings import TIMESHEET_MAX_FILE_MB, TIMESHEET_MAX_UNZIPPED_MB, TimesheetSource
+
+MB = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,35 @@ class TimesheetParse:
 
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {"worklogs": [], "identities": []})
     errors: list[RowError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TimesheetRules:
+    """What a file must keep to beyond its own cells; the defaults are a timesheet source's defaults."""
+
+    max_file_mb: float = TIMESHEET_MAX_FILE_MB
+    max_unzipped_mb: float = TIMESHEET_MAX_UNZIPPED_MB
+
+    @classmethod
+    def for_source(cls, source: TimesheetSource) -> TimesheetRules:
+        return cls(max_file_mb=source.max_file_mb, max_unzipped_mb=source.max_unzipped_mb)
+
+    def file_size_problem(self, size: int) -> str | None:
+        """Why a file of `size` bytes is refused, or None; checked before the file is read, where it can be."""
+        if size <= self.max_file_mb * MB:
+            return None
+        return (f"the file is {_megabytes(size)}, over the {self.max_file_mb:g} MB limit "
+                "(max_file_mb of the timesheet source)")
+
+    def unzipped_size_problem(self, size: int) -> str | None:
+        if size <= self.max_unzipped_mb * MB:
+            return None
+        return (f"the workbook unzips to {_megabytes(size)}, over the {self.max_unzipped_mb:g} MB limit "
+                "(max_unzipped_mb of the timesheet source)")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MB:.3g} MB"
 
 
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -60,6 +102,7 @@ def parse_timesheet(
     filename: str,
     source: str,
     column_map: Mapping[str, str] | None = None,
+    rules: TimesheetRules | None = None,
 ) -> TimesheetParse:
     """Parse one timesheet file; never raises on bad content.
 
@@ -68,16 +111,30 @@ def parse_timesheet(
     does, for headers the built-in English/Chinese aliases do not know; the
     reverse form (field → header) is accepted too. Worklogs carry
     `task_id=None` and the raw `task_key`, which the loader resolves.
+
+    A problem with the file as a whole (size, encoding, a damaged workbook,
+    even one found half-way through) is the one error reported, and no row is
+    returned, so a partly read file can never be imported as if it were whole.
     """
     result = TimesheetParse()
     try:
-        table = list(_read_table(data, filename))
+        _parse_rows(data, filename, source, column_map or {}, rules or TimesheetRules(), result)
     except _FileProblem as problem:
-        result.errors.append(RowError(None, None, filename, f"{filename}: {problem}"))
-        return result
+        return TimesheetParse(errors=[RowError(problem.row, None, filename, f"{filename}: {problem}")])
+    return result
 
-    configured = _configured_headers(column_map or {})
-    header_row, columns = _find_header(table, configured)
+
+def _parse_rows(
+    data: bytes, filename: str, source: str, column_map: Mapping[str, str], rules: TimesheetRules,
+    result: TimesheetParse,
+) -> None:
+    size_problem = rules.file_size_problem(len(data))
+    if size_problem:
+        raise _FileProblem(size_problem)
+    table = _read_table(data, filename, rules)
+    head = list(islice(table, _HEADER_SCAN_ROWS))
+    configured = _configured_headers(column_map)
+    header_row, columns = _find_header(head, configured)
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
         expected = "; ".join(f"{name}: {', '.join(_expected_names(name, configured))}" for name in missing)
@@ -85,12 +142,12 @@ def parse_timesheet(
             header_row, None, filename,
             f"{filename}: missing required column(s) {', '.join(missing)}; expected a header row with {expected}",
         ))
-        return result
+        return
 
-    headers = {name: _text(text) or name for name, text in _header_texts(table, header_row, columns).items()}
-    identities: list[dict[str, Any]] = []
+    headers = {name: _text(text) or name for name, text in _header_texts(head, header_row, columns).items()}
+    identities: dict[tuple[str, str, str | None], dict[str, Any]] = {}
     seen: Counter[str] = Counter()
-    for row_number, cells in table:
+    for row_number, cells in chain(head, table):
         if row_number <= header_row or not any(_text(c) for c in cells):
             continue
         values = {name: (cells[index] if index < len(cells) else None) for name, index in columns.items()}
@@ -101,49 +158,82 @@ def parse_timesheet(
         seen[fingerprint] += 1
         digest = hashlib.sha256(f"{fingerprint}|{seen[fingerprint]}".encode()).hexdigest()[:32]
         worklog["worklog_id"] = f"{source}:timesheet:{digest}"
-        identities.append(worklog.pop("_identity"))
+        identity = worklog.pop("_identity")
+        identities.setdefault((identity["identity_id"], identity["display_name"], identity["email"]), identity)
         result.rows["worklogs"].append(worklog)
-    result.rows["identities"] = merge_identities(identities)
-    return result
+    result.rows["identities"] = merge_identities(identities.values())
 
 
 class _FileProblem(Exception):
-    """The file as a whole cannot be read (encoding, format)."""
+    """The file as a whole cannot be read (size, encoding, format); `row` when it was found at one."""
+
+    def __init__(self, message: str, row: int | None = None):
+        super().__init__(message)
+        self.row = row
 
 
-def _read_table(data: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
+def _read_table(data: bytes, filename: str, rules: TimesheetRules) -> Iterator[tuple[int, list[Any]]]:
     lowered = filename.lower()
     if lowered.endswith(".xls"):
         raise _FileProblem("old .xls workbooks are not supported; save the file as .xlsx or .csv")
     if lowered.endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04":
-        return _read_xlsx(data)
+        return _read_xlsx(data, rules)
     return _read_csv(data)
 
 
 def _read_csv(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     try:
-        records = csv_records(data)
+        records = iter_csv_records(data)
     except ValueError as error:
         raise _FileProblem(f"cannot read the file: {error}") from None
-    return enumerate(records, start=1)
+    return _numbered_records(records)
 
 
-def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+def _numbered_records(records: Iterator[list[str]]) -> Iterator[tuple[int, list[Any]]]:
+    number = 0
+    try:
+        for number, record in enumerate(records, start=1):
+            yield number, record
+    except csv.Error as error:
+        raise _FileProblem(f"cannot read the file at row {number + 1}: {error}", number + 1) from None
+
+
+def _read_xlsx(data: bytes, rules: TimesheetRules) -> Iterator[tuple[int, list[Any]]]:
+    """Rows of the first sheet, streamed; the zip directory is checked against the limit first.
+
+    The sizes summed are the ones the zip declares, and they are binding:
+    Python's zipfile stops inflating a member at its declared size and fails
+    its CRC check if there was more, so a member cannot unzip to more than it says.
+    """
     from openpyxl import load_workbook
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise _FileProblem(f"cannot read the workbook ({type(exc).__name__})") from None
+    problem = rules.unzipped_size_problem(unzipped)
+    if problem:
+        raise _FileProblem(problem)
+    try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for damaged files; report, never crash.
+        raise _FileProblem(f"cannot read the workbook ({type(exc).__name__})") from exc
+    return _sheet_rows(workbook)
+
+
+def _sheet_rows(workbook: Any) -> Iterator[tuple[int, list[Any]]]:
+    try:
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()
-        rows = []
         for cells in sheet.iter_rows():
             number = next((cell.row for cell in cells if getattr(cell, "row", None)), None)
             if number is not None:
-                rows.append((number, [cell.value for cell in cells]))
-        workbook.close()
-    except Exception as exc:  # openpyxl raises many types for damaged files; report, never crash.
+                yield number, [cell.value for cell in cells]
+    except Exception as exc:  # damage may show only deep in the sheet XML; still one report, never a crash.
         raise _FileProblem(f"cannot read the workbook ({type(exc).__name__})") from exc
-    return iter(rows)
+    finally:
+        workbook.close()
 
 
 def _normalise_header(value: Any) -> str:

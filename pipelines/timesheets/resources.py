@@ -7,6 +7,8 @@ import dagster as dg
 
 from pipelines.raw_store import RawItem
 from pipelines.sync import FetchResult
+from pipelines.timesheets.parse import TimesheetRules
+from warehouse.settings import TIMESHEET_MAX_FILE_MB
 
 TIMESHEET_SUFFIXES = (".csv", ".xlsx")
 
@@ -25,17 +27,28 @@ def timesheet_files(paths: list[str]) -> list[Path]:
 
 
 class TimesheetFolder(dg.ConfigurableResource):
-    """Reads timesheet files changed since the cursor (by modification time)."""
+    """Reads timesheet files changed since the cursor (by modification time).
+
+    A file over `max_file_mb` stops the fetch with the file and the limit
+    named, before it is read: storing it would only move the problem to the
+    parse, and reading it is what the limit is there to prevent.
+    """
 
     paths: list[str] = []
+    max_file_mb: float = TIMESHEET_MAX_FILE_MB
 
     def fetch(self, since: datetime | None) -> FetchResult:
         items: list[RawItem] = []
         newest: datetime | None = None
+        rules = TimesheetRules(max_file_mb=self.max_file_mb)
         for path in timesheet_files(self.paths):
-            modified = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).replace(tzinfo=None)
+            status = path.stat()
+            modified = datetime.fromtimestamp(status.st_mtime, tz=timezone.utc).replace(tzinfo=None)
             newest = max(filter(None, [newest, modified]), default=None)
             if since is None or modified >= since:
+                too_big = rules.file_size_problem(status.st_size)
+                if too_big:
+                    raise ValueError(f"timesheet file {path}: {too_big}")
                 items.append(RawItem("timesheet_file", str(path.resolve()), modified, path.read_bytes()))
         return FetchResult(items=items, cursor=newest.isoformat() if newest else None, requests=0,
                            scope="files", complete=False)
