@@ -25,6 +25,14 @@ does, so a delivery that passes here passes there:
   `X-Lodestar-Signature: sha256=<hex>` over "timestamp.body" when a secret is
   set (401 otherwise), and Lodestar's JSON shape (400 otherwise).
 
+What a platform's client would make live in a message it took (links, images,
+mentions, raw HTML, URLs it links by itself) is read back with
+`Received.live_links()` and `ReceivedMail.live_links()`, following each
+platform's documented markup: Slack's mrkdwn ``<…>`` tokens and auto-linking
+unless ``verbatim``, Markdown's inline and reference links, images, autolinks
+and HTML for DingTalk and Feishu, ``href``/``src`` in HTML mail, and bare URLs
+everywhere a client links them.
+
 Faults are queued with `fail_next` and consumed one request at a time: 500,
 502, 503, 429 (with Retry-After), `drop` (the request is read and the
 connection closed without an answer), `stall` (the answer comes after
@@ -40,6 +48,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import re
 import socket
 import ssl
 import threading
@@ -50,6 +59,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from html.parser import HTMLParser
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -106,6 +116,17 @@ class Received:
     @property
     def accepted(self) -> bool:
         return self.fault is None and self.status == 200 and not self.problems
+
+    def live_links(self) -> list[LiveLink]:
+        """What the platform's client would make live in this message (see `LiveLink`)."""
+        payload = self.payload if isinstance(self.payload, dict) else {}
+        if self.route == "slack":
+            return slack_live_links(payload)
+        if self.route == "dingtalk":
+            return markdown_live_links(str((payload.get("markdown") or {}).get("text", "")))
+        if self.route == "feishu":
+            return feishu_live_links(payload.get("card"))
+        return []
 
 
 @dataclass
@@ -427,6 +448,114 @@ def feishu_card_problems(card: object) -> list[str]:
     return problems
 
 
+
+# --------------------------------------------------------------------------- what a client makes live
+
+
+@dataclass(frozen=True)
+class LiveLink:
+    """Something a client would render live: ``link``, ``image``, ``autolink``, ``reference``, ``html`` (a raw
+    tag, its name in `tag`), ``mention`` (Slack's <!…>, <@…>, <#…>), ``button`` or ``bare`` (a URL linked unasked)."""
+
+    kind: str
+    target: str
+    tag: str | None = None
+
+
+# Markdown (CommonMark, which DingTalk's and Feishu's clients follow for these): an inline link or image, a
+# reference definition, an autolink, a raw HTML tag (Feishu's <at>, <font>, <link> and DingTalk's <font> included).
+_MD_INLINE = re.compile(r"(!?)\[((?:[^\[\]\\]|\\.)*)\]\(\s*<?([^\s)>]*)")
+_MD_REFERENCE = re.compile(r"(?m)^ {0,3}\[[^\]]+\]:\s*<?([^\s>]+)")
+_MD_AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*)>")
+_HTML_TAG = re.compile(r"<\s*(/?[A-Za-z][\w-]*)([^<>]*)>")
+_HTML_URL_ATTRIBUTE = re.compile(r"(?i)\b(?:href|src|url)\s*=\s*[\"']?([^\"'\s>]+)")
+# URLs clients link by themselves: with a scheme, scheme-less //host, or www. (GFM's extended autolinks, Slack's,
+# DingTalk's and Feishu's clients, Gmail and Outlook all do).
+_BARE_URL = re.compile(r"(?i)(?:\b(?:https?|ftp):|(?<![\w/:]))//[^\s<>\"'）)\]］]+|\bwww\.[^\s<>\"'）)\]］]+")
+_SLACK_TOKEN = re.compile(r"<([^<>|]*)(?:\|[^<>]*)?>")
+
+
+def bare_urls(text: str) -> list[str]:
+    return _BARE_URL.findall(text)
+
+
+def markdown_live_links(text: str) -> list[LiveLink]:
+    links = [LiveLink("image" if bang else "link", target) for bang, _, target in _MD_INLINE.findall(text)]
+    links += [LiveLink("reference", target) for target in _MD_REFERENCE.findall(text)]
+    links += [LiveLink("autolink", target) for target in _MD_AUTOLINK.findall(text)]
+    for name, attributes in _HTML_TAG.findall(text):
+        if not _MD_AUTOLINK.fullmatch(f"<{name}{attributes}>"):
+            found = _HTML_URL_ATTRIBUTE.search(attributes)
+            links.append(LiveLink("html", found.group(1) if found else "", tag=name.lower()))
+    # A bare URL inside a link's destination is that link, not one more.
+    outside = _MD_AUTOLINK.sub(" ", _MD_INLINE.sub(" ", text))
+    return links + [LiveLink("bare", url) for url in bare_urls(outside)]
+
+
+def feishu_live_links(card: object) -> list[LiveLink]:
+    """Every lark_md text of the card read as Markdown, plus its buttons (plain_text is shown as it is)."""
+    links: list[LiveLink] = []
+    for element in (card or {}).get("elements", []) if isinstance(card, dict) else []:
+        text = element.get("text") if isinstance(element, dict) else None
+        if isinstance(text, dict) and text.get("tag") == "lark_md":
+            links += markdown_live_links(str(text.get("content", "")))
+        for action in element.get("actions", []) if isinstance(element, dict) else []:
+            if isinstance(action, dict) and action.get("url"):
+                links.append(LiveLink("button", str(action["url"])))
+    return links
+
+
+def slack_live_links(payload: dict) -> list[LiveLink]:
+    """Slack's mrkdwn: ``<url|text>`` and ``<url>`` are links, ``<!…>``, ``<@…>`` and ``<#…>`` mentions; a text object
+    without ``verbatim: true`` (and the top-level text) also gets its bare URLs linked (Block Kit text object)."""
+    texts: list[tuple[str, bool]] = [(str(payload.get("text", "")), False)] if payload.get("text") else []
+    buttons: list[LiveLink] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
+                texts.append((node["text"], node.get("verbatim") is True))
+            if node.get("type") == "button" and node.get("url"):
+                buttons.append(LiveLink("button", str(node["url"])))
+            if node.get("type") == "image":
+                buttons.append(LiveLink("image", str(node.get("image_url", ""))))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(payload.get("blocks", []))
+    links: list[LiveLink] = []
+    for text, verbatim in texts:
+        for token in _SLACK_TOKEN.findall(text):
+            links.append(LiveLink("mention" if token[:1] in "!@#" else "link", token))
+        if not verbatim:
+            links += [LiveLink("bare", url) for url in bare_urls(_SLACK_TOKEN.sub(" ", text))]
+    return links + buttons
+
+
+class _LinkCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[LiveLink] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("href", "src", "background", "srcset") and value:
+                self.links.append(LiveLink("image" if tag == "img" else "link", value, tag=tag))
+
+    def handle_data(self, data: str) -> None:
+        self.links += [LiveLink("bare", url) for url in bare_urls(data)]
+
+
+def html_live_links(page: str) -> list[LiveLink]:
+    collector = _LinkCollector()
+    collector.feed(page)
+    collector.close()
+    return collector.links
+
+
 _Server = QuietServer
 
 
@@ -592,6 +721,13 @@ class ReceivedMail:
     """The session had switched to TLS (STARTTLS) before the message was sent."""
     login: str | None
     """The user the session authenticated as, if it did."""
+
+    def live_links(self) -> list[LiveLink]:
+        """Links and images of the HTML part, and URLs a mail client links by itself in either part."""
+        page = self.message.get_body(("html",))
+        plain = self.message.get_body(("plain",))
+        return (html_live_links(page.get_content() if page else "")
+                + [LiveLink("bare", url) for url in bare_urls(plain.get_content() if plain else "")])
 
 
 class FakeSMTP:

@@ -9,8 +9,8 @@ import time
 from collections.abc import Sequence
 
 from pipelines.alerts.channels.messages import (
-    EMOJI, AlertMessage, Markup, alert_markup, clip, escape_entities, fit, footer, labels_for, md_link, one_line,
-    ordered, shared_url, top_severity)
+    EMOJI, AlertMessage, Escaper, Markup, alert_markup, clip, escape_entities, fit, footer, fullwidth, json_bytes,
+    labels_for, md_link, ordered, plain, shared_url, top_severity)
 from pipelines.alerts.channels.transport import Outcome, Verdict, coded_answer
 from warehouse.settings import AlertChannel
 
@@ -18,8 +18,23 @@ _RETRYABLE = frozenset({11232})  # "frequency limited"
 
 FEISHU_TEMPLATE = {"critical": "red", "warning": "orange", "info": "blue"}
 
-# lark_md reads HTML entities, so the same three characters as Slack's are escaped.
-LARK = Markup(escape_entities, lambda s: f"**{s}**", lambda s: f"*{s}*", md_link, "- ", "\n")
+FEISHU_MAX_BODY_BYTES = 20 * 1024
+"""A custom bot's request body may not exceed 20 KB ("请求体大小不能超过20k", Feishu's custom bot guide, under the
+9499 Bad Request answer). Cards sent through the messaging API may reach 30 KB; a bot webhook has the tighter limit."""
+FEISHU_FIT_BYTES = 18_000
+"""What a card is fitted to (the UTF-8 JSON body as sent, signature fields included): under 20 KB read either
+as 20,000 or 20,480 bytes, with a margin."""
+FEISHU_HEADER_MAX_CHARS = 100
+"""The card header's plain_text title (Feishu wraps it over up to four lines and gives no character count)."""
+
+LARK_ESCAPE = Escaper(fullwidth("\\`*_~[]()!|"), entities=True, block_markers=True)
+"""Feishu's lark_md: ``& < >`` as the HTML entities lark_md reads, so no tag opens (<at id=all>, <font>, <link>,
+<a>). Its markdown characters (links and images ``[ ] ( ) !``, emphasis ``* _``, strike ``~``, the code backtick,
+tables ``|``, the backslash) have no documented escape in lark_md, so they become their full-width forms. A value
+opening with ``#``, ``>``, ``-``, ``+`` or ``1.`` gets a word joiner before it; `plain` has folded newlines and
+made URLs inert."""
+
+LARK = Markup(LARK_ESCAPE, lambda s: f"**{s}**", lambda s: f"*{s}*", md_link, "- ", "\n")
 
 
 def feishu_payload(channel: AlertChannel, messages: Sequence[AlertMessage], heading: str,
@@ -28,6 +43,8 @@ def feishu_payload(channel: AlertChannel, messages: Sequence[AlertMessage], head
     digest = ordered(messages)
     labels = labels_for(channel)
     shared = shared_url(digest)
+    note = plain(footer(channel, digest))
+    title = clip(plain(heading), FEISHU_HEADER_MAX_CHARS)
 
     def render(shown: list[AlertMessage], hidden: int) -> dict:
         elements: list[dict] = []
@@ -44,10 +61,10 @@ def feishu_payload(channel: AlertChannel, messages: Sequence[AlertMessage], head
                 "tag": "button", "text": {"tag": "plain_text", "content": labels.open},
                 "url": shared, "type": "primary",
             }]})
-        elements.append({"tag": "note", "elements": [{"tag": "plain_text", "content": footer(channel, digest)}]})
+        elements.append({"tag": "note", "elements": [{"tag": "plain_text", "content": note}]})
         card = {
             "config": {"wide_screen_mode": True},
-            "header": {"title": {"tag": "plain_text", "content": clip(one_line(heading), 100)},
+            "header": {"title": {"tag": "plain_text", "content": title},
                        "template": FEISHU_TEMPLATE[top_severity(digest)]},
             "elements": elements,
         }
@@ -58,7 +75,7 @@ def feishu_payload(channel: AlertChannel, messages: Sequence[AlertMessage], head
         payload.update({"msg_type": "interactive", "card": card})
         return payload
 
-    return fit(render, digest)
+    return fit(render, digest, lambda payload: len(json_bytes(payload)) <= FEISHU_FIT_BYTES)
 
 
 def feishu_sign(secret: str, timestamp_s: int) -> str:

@@ -1,22 +1,46 @@
-"""What every platform renderer shares: the alert message, the labels in each language, and chat markup.
+"""What every platform renderer shares: the alert message, the labels in each language, chat markup, and making
+source-provided text inert and bounded.
 
 Kept apart from the platform modules so that a digest reads the same on Slack,
 DingTalk, Feishu and e-mail (same order, same labels, same footer), and apart
 from the transport so that rendering stays pure and can be previewed offline.
+
+Every string that comes from a source (titles, keys, names, reasons, notes)
+goes through `plain` and then the platform's `Escaper` before it is put into
+markup, so it renders as the literal text it is: no link, image, mention,
+heading or emphasis of its own, and no URL a client would turn into a link.
+Only our own markup (labels, bullets, the dashboard link) stays live. Each
+text is clipped (`FIELD_MAX_CHARS` and friends, "…" marking the cut) and each
+whole message fits its platform's size limit (`fit`).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from warehouse.settings import SEVERITY_ORDER, AlertChannel
 
 SEVERITIES = ("info", "warning", "critical")
 
-CHAT_MAX_BODY_BYTES = 18_000
-"""Feishu rejects custom-bot bodies over 20 KB; DingTalk and Feishu digests are kept under this, with a margin."""
+# What one alert may take of a message. The platforms' own limits, each with its source, are in their modules;
+# these are our bounds, so that one huge title (a 100 KB one was seen) cannot crowd out everything else.
+FIELD_MAX_CHARS = 1_000
+"""One title, reason, impact, owner, option or state note as shown, "…" included: a third of a Slack section
+(3,000 characters), so that a long title still leaves room for the why, the who and the link."""
+FIELD_MAX_ITEMS = 10
+"""Reasons and re-plan options shown per alert; more end in a "…" item. The rules write three at the most."""
+KEY_MAX_CHARS = 100
+"""A project or task key as shown (Jira allows 255 characters for a project key; real ones are under 20)."""
+URL_MAX_CHARS = 2_000
+"""Our dashboard link is left out rather than cut above this (a cut URL leads nowhere); Slack buttons take 3,000."""
+ALERT_MAX_CHARS = 4_000
+"""All the texts of one alert together, before escaping. Where a platform's body limit is tighter still, `fit`
+gives a lone alert a smaller budget until it fits."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,19 +146,124 @@ def footer(channel: AlertChannel, messages: Sequence[AlertMessage]) -> str:
     parts = ["Lodestar", ", ".join(projects)]
     if len(messages) > 1:
         parts.append(labels_for(channel).count.format(n=len(messages)))
-    return " · ".join(parts)
+    return clip(" · ".join(parts), FIELD_MAX_CHARS)
 
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
 
 
+_PARTIAL_ENTITY = re.compile(r"&[#A-Za-z0-9]{0,8}$")
+
+
+def clip_markup(text: str, limit: int) -> str:
+    """`clip` for escaped markup: a cut never leaves half an entity (``&am…``) behind."""
+    if len(text) <= limit:
+        return text
+    return _PARTIAL_ENTITY.sub("", text[: max(0, limit - 1)]) + "…"
+
+
 def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def json_bytes(payload: object) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """The body as sent; a lone surrogate (seen in a Jira summary) becomes U+FFFD instead of failing the encoding."""
+    return _SURROGATE.sub("\ufffd", json.dumps(payload, ensure_ascii=False, separators=(",", ":"))).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- inert source text
+
+WORD_JOINER = "\u2060"
+"""Invisible, zero-width and not a space. Put between two characters it keeps them from being read as one token
+(the ``//`` of a URL, ``www.``, the ``&`` of an entity, a block marker opening a line) while people see the same
+text. Used where a platform documents no escape for a character (DingTalk none at all)."""
+
+# C0/C1 controls other than whitespace (`one_line` folds that), and the bidirectional embeddings, overrides and
+# isolates (U+202A-U+202E, U+2066-U+2069) that can make a title display in another order than it reads.
+_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
+_DOUBLE_SLASH = re.compile("/(?=/)")
+_WWW = re.compile(r"(?i)(www)\.")
+
+
+def inert_urls(text: str) -> str:
+    """Source text with no URL a client would link by itself: a word joiner between the slashes of ``://`` (and of a
+    scheme-less ``//host``) and after ``www``. Slack, DingTalk, Feishu and mail clients all link such URLs
+    unasked; the URL stays readable, but following it takes retyping. (A bare domain like ``evil.example/a``
+    may still be linked by some clients, showing its true address: only dots could stop that.)"""
+    return _WWW.sub(r"\1" + WORD_JOINER + ".", _DOUBLE_SLASH.sub("/" + WORD_JOINER, text))
+
+
+def plain(text: str) -> str:
+    """A source string as one line of plain text: no newline (which would open a new heading, quote, list or a
+    made-up field), no control or bidi-override character, no lone surrogate, no self-linking URL."""
+    return inert_urls(one_line(_INVISIBLE.sub("", _SURROGATE.sub("\ufffd", text))))
+
+
+def fullwidth(characters: str) -> dict[int, str]:
+    """Each ASCII punctuation character to its full-width form (U+FF01-U+FF5E, i.e. + 0xFEE0): the same glyph,
+    wider, and no markup character on any platform. For characters a platform offers no escape for."""
+    return {ord(c): chr(ord(c) + 0xFEE0) for c in characters}
+
+
+# A block marker at the start of a line: heading, quote, list item, setext underline, table row, ordered item.
+_BLOCK_MARKER = re.compile(r"[#>+\-=|]|\d+[.)]")
+
+
+@dataclass(frozen=True)
+class Escaper:
+    """Makes a source string literal text in one platform's markup: `plain` first, then `table` (characters
+    replaced), then an invisible word joiner before a block marker (values follow our own "- " bullets, where
+    ``# x`` or ``> x`` would become a heading or a quote), then ``& < >`` as entities where the platform reads them."""
+
+    table: Mapping[int, str]
+    entities: bool = False
+    block_markers: bool = False
+
+    def __call__(self, text: str) -> str:
+        text = plain(text).translate(self.table)
+        if self.block_markers and _BLOCK_MARKER.match(text):
+            text = WORD_JOINER + text
+        return escape_entities(text) if self.entities else text
+
+
+def escape_entities(text: str) -> str:
+    """Slack's mrkdwn treats these three as control characters (links, mentions); Feishu's lark_md as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def trimmed(message: AlertMessage, budget: int = ALERT_MAX_CHARS) -> AlertMessage:
+    """The alert with every text clipped to its bound and all of them together to `budget` characters, spent in
+    reading order (the title first); a link too long to be whole is dropped."""
+    left = budget
+
+    def take(text: str) -> str:
+        nonlocal left
+        shown = clip(text, max(0, min(FIELD_MAX_CHARS, left)))
+        left -= len(shown)
+        return shown
+
+    def items(values: tuple[str, ...]) -> tuple[str, ...]:
+        kept: list[str] = []
+        for value in values[:FIELD_MAX_ITEMS]:
+            if left <= 0:
+                break
+            kept.append(take(value))
+        return tuple(kept + ["…"] * (len(kept) < len(values)))  # one "…" item says some were left out
+
+    def optional(text: str | None) -> str | None:
+        return None if text is None else take(text)
+
+    return replace(
+        message, title=take(message.title), state_note=optional(message.state_note), reasons=items(message.reasons),
+        impact=optional(message.impact), owner=optional(message.owner), options=items(message.options),
+        project_key=clip(message.project_key, KEY_MAX_CHARS),
+        task_key=None if message.task_key is None else clip(message.task_key, KEY_MAX_CHARS),
+        url=message.url if message.url and len(message.url) <= URL_MAX_CHARS else None,
+    )
 
 
 # --------------------------------------------------------------------------- chat markup
@@ -142,7 +271,7 @@ def json_bytes(payload: object) -> bytes:
 
 @dataclass(frozen=True)
 class Markup:
-    """How one chat platform spells bold, italic, links and bullets, and what it must escape."""
+    """How one chat platform spells bold, italic, links and bullets, and how it makes source text literal."""
 
     escape: Callable[[str], str]
     bold: Callable[[str], str]
@@ -152,13 +281,13 @@ class Markup:
     separator: str
 
 
-def escape_entities(text: str) -> str:
-    """Slack's mrkdwn treats these three as control characters (links, mentions); Feishu's lark_md as entities."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def safe_url(url: str) -> str:
+    """Our link, percent-encoded where markup would end or break it (parentheses, angle brackets, spaces, quotes)."""
+    return urllib.parse.quote(url, safe="/:?#[]@!$&'*+,;=%~-._")
 
 
 def md_link(url: str, text: str) -> str:
-    return f"[{text}]({url.replace(')', '%29').replace(' ', '%20')})"
+    return f"[{text}]({safe_url(url)})"
 
 
 def alert_markup(channel: AlertChannel, message: AlertMessage, mk: Markup, emoji: Mapping[str, str],
@@ -170,7 +299,7 @@ def alert_markup(channel: AlertChannel, message: AlertMessage, mk: Markup, emoji
     # ("**问题：**文字" stays literal). A full-width colon carries its own space.
     gap = "" if channel.language == "zh" else " "
     esc = mk.escape
-    head = f"{emoji[message.severity]} {mk.bold(esc(f'{labels.severity[message.severity]} · {ref(message)}'))}"
+    head = f"{emoji[message.severity]} {mk.bold(labels.severity[message.severity] + ' · ' + esc(ref(message)))}"
     if message.state_note:
         head += f"  {mk.italic(esc(message.state_note))}"
     lines = [head, mk.bold(labels.what) + colon + gap + esc(message.title)]
@@ -187,17 +316,32 @@ def alert_markup(channel: AlertChannel, message: AlertMessage, mk: Markup, emoji
     return mk.separator.join(lines), link
 
 
-def fit(render: Callable[[list[AlertMessage], int], dict], digest: list[AlertMessage]) -> dict:
-    """The largest leading part of a digest whose JSON body stays under the chat platforms' size limit."""
+Rendered = TypeVar("Rendered")
 
-    def fits(count: int) -> bool:
-        return len(json_bytes(render(digest[:count], len(digest) - count))) <= CHAT_MAX_BODY_BYTES
 
-    if fits(len(digest)):
-        return render(digest, 0)
-    low, high = 1, len(digest) - 1  # binary search: the body grows with every alert shown
-    while low < high:
-        middle = (low + high + 1) // 2
-        low, high = (middle, high) if fits(middle) else (low, middle - 1)
-    # Even one alert over the limit is still sent (clipped by nobody): the platform's answer will say why.
-    return render(digest[:low], len(digest) - low)
+def fit(render: Callable[[list[AlertMessage], int], Rendered], digest: Sequence[AlertMessage],
+        fits: Callable[[Rendered], bool]) -> Rendered:
+    """The rendering of the largest leading part of an (ordered) digest that `fits`, the rest counted as hidden.
+
+    Every alert is `trimmed` first. When not even the first alert fits, it is cut shorter (a smaller budget) until
+    it does, so a message is never over its platform's limit however long the texts it was given.
+    """
+    messages = [trimmed(m) for m in digest]
+    total = len(messages)
+    count = _largest(1, total, lambda n: fits(render(messages[:n], total - n)))
+    if count is not None:
+        return render(messages[:count], total - count)
+    budget = _largest(0, ALERT_MAX_CHARS, lambda b: fits(render([trimmed(digest[0], b)], total - 1))) or 0
+    return render([trimmed(digest[0], budget)], total - 1)
+
+
+def _largest(low: int, high: int, ok: Callable[[int], bool]) -> int | None:
+    """The largest n in low..high with ok(n), for an `ok` true up to some n and false above; None if not even low."""
+    if ok(high):
+        return high
+    if low >= high or not ok(low):
+        return None
+    while high - low > 1:  # ok(low) and not ok(high); each rendering grows with n, so halve the gap
+        middle = (low + high) // 2
+        low, high = (middle, high) if ok(middle) else (low, middle)
+    return low
