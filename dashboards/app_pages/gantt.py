@@ -10,6 +10,7 @@ what they match, and the chart draws at most `ROW_CAP` rows and says so.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 
 import altair as alt
@@ -34,6 +35,25 @@ CRITICAL_COLOUR = "#d62728"
 PROJECT_KEY = "gantt_project"
 RESET_ON_PROJECT = ("gantt_people", "gantt_phases", "gantt_collapsed", "gantt_depth", "gantt_baseline")
 DEPTH_FOR_KEY = "gantt_depth_for"
+# What a task row shows, in tooltip order: label key and Vega-Lite type (N text, T date, Q number).
+FIELDS = {
+    "task_key": ("common.key", "N"),
+    "name": ("common.task", "N"),
+    "wbs": ("gantt.col_wbs", "N"),
+    "start": ("gantt.col_start", "T"),
+    "finish": ("gantt.col_finish", "T"),
+    "assignee": ("common.assignee", "N"),
+    "status_label": ("common.status", "N"),
+    "float_days": ("gantt.col_float", "Q"),
+    "path_label": ("gantt.critical", "N"),
+    "baseline_start": ("gantt.col_baseline_start", "T"),
+    "baseline_finish": ("gantt.col_baseline_finish", "T"),
+    "p50_finish": ("gantt.col_p50", "T"),
+    "p90_finish": ("gantt.col_p90", "T"),
+    "whisker_label": ("gantt.col_whisker", "N"),
+}
+TABLE_COLUMNS = {"name": "label", "path_label": "is_critical"}
+"""Where the task table shows a field through another column of the row."""
 
 
 def _reset_filters() -> None:
@@ -78,20 +98,8 @@ def _critical_stroke() -> alt.Stroke:
 
 def _tooltip() -> list[alt.Tooltip]:
     return [
-        alt.Tooltip("task_key:N", title=t("common.key")),
-        alt.Tooltip("name:N", title=t("common.task")),
-        alt.Tooltip("wbs:N", title=t("gantt.col_wbs")),
-        alt.Tooltip("start:T", title=t("gantt.col_start"), format="%Y-%m-%d"),
-        alt.Tooltip("finish:T", title=t("gantt.col_finish"), format="%Y-%m-%d"),
-        alt.Tooltip("assignee:N", title=t("common.assignee")),
-        alt.Tooltip("status_label:N", title=t("common.status")),
-        alt.Tooltip("float_days:Q", title=t("gantt.col_float")),
-        alt.Tooltip("path_label:N", title=t("gantt.critical")),
-        alt.Tooltip("baseline_start:T", title=t("gantt.col_baseline_start"), format="%Y-%m-%d"),
-        alt.Tooltip("baseline_finish:T", title=t("gantt.col_baseline_finish"), format="%Y-%m-%d"),
-        alt.Tooltip("p50_finish:T", title=t("gantt.col_p50"), format="%Y-%m-%d"),
-        alt.Tooltip("p90_finish:T", title=t("gantt.col_p90"), format="%Y-%m-%d"),
-        alt.Tooltip("whisker_label:N", title=t("gantt.col_whisker")),
+        alt.Tooltip(f"{name}:{kind}", title=t(key), **({"format": "%Y-%m-%d"} if kind == "T" else {}))
+        for name, (key, kind) in FIELDS.items()
     ]
 
 
@@ -184,22 +192,15 @@ def _gantt_chart(
 
 
 def _table_columns() -> dict[str, Any]:
+    """The tooltip's fields less the prediction source, with the indented label and a critical check box."""
     cc = st.column_config
-    return {
-        "task_key": cc.TextColumn(t("common.key")),
-        "label": cc.TextColumn(t("common.task")),
-        "wbs": cc.TextColumn(t("gantt.col_wbs")),
-        "start": cc.DateColumn(t("gantt.col_start")),
-        "finish": cc.DateColumn(t("gantt.col_finish")),
-        "assignee": cc.TextColumn(t("common.assignee")),
-        "status_label": cc.TextColumn(t("common.status")),
-        "float_days": cc.NumberColumn(t("gantt.col_float"), format="%.1f"),
-        "is_critical": cc.CheckboxColumn(t("gantt.critical")),
-        "baseline_start": cc.DateColumn(t("gantt.col_baseline_start")),
-        "baseline_finish": cc.DateColumn(t("gantt.col_baseline_finish")),
-        "p50_finish": cc.DateColumn(t("gantt.col_p50")),
-        "p90_finish": cc.DateColumn(t("gantt.col_p90")),
+    kinds = {"N": cc.TextColumn, "T": cc.DateColumn, "Q": partial(cc.NumberColumn, format="%.1f")}
+    columns = {
+        TABLE_COLUMNS.get(name, name): kinds[kind](t(key)) for name, (key, kind) in FIELDS.items()
+        if name != "whisker_label"
     }
+    columns["is_critical"] = cc.CheckboxColumn(t("gantt.critical"))
+    return columns
 
 
 def _baselines(ctx: common.PageContext, project: str) -> pl.DataFrame:

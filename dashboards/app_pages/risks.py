@@ -62,23 +62,26 @@ def _filters(ctx: common.PageContext, people: pl.DataFrame, names: dict[str, str
 
 
 def _register_columns() -> dict[str, Any]:
+    """The register's headers: a risk's fields are called what the form calls them."""
     cc = st.column_config
+    field = {name: t(key) for name, key in logic.FIELD_LABELS.items()}
+    whole = partial(cc.NumberColumn, format="%d")
     return {
         "risk_id": cc.TextColumn(t("risks.col.risk_id")),
-        "project_key": cc.TextColumn(t("common.project")),
-        "title": cc.TextColumn(t("common.title"), width="large"),
-        "category": cc.TextColumn(t("risks.field.category")),
-        "status": cc.TextColumn(t("common.status")),
-        "probability": cc.NumberColumn(t("risks.field.probability"), format="%d"),
-        "impact": cc.NumberColumn(t("risks.field.impact"), format="%d"),
-        "score": cc.NumberColumn(t("risks.field.score"), format="%d"),
+        "project_key": cc.TextColumn(field["project_key"]),
+        "title": cc.TextColumn(field["title"], width="large"),
+        "category": cc.TextColumn(field["category"]),
+        "status": cc.TextColumn(field["status"]),
+        "probability": whole(field["probability"]),
+        "impact": whole(field["impact"]),
+        "score": whole(field["score"]),
         "zone": cc.TextColumn(t("risks.col.zone")),
-        "owner_name": cc.TextColumn(t("common.owner")),
-        "due_date": cc.DateColumn(t("risks.field.due_date")),
+        "owner_name": cc.TextColumn(field["owner_id"]),
+        "due_date": cc.DateColumn(field["due_date"]),
         "overdue": cc.TextColumn(t("common.overdue")),
-        "linked": cc.TextColumn(t("risks.field.linked_task_ids")),
-        "mitigation": cc.TextColumn(t("risks.field.mitigation")),
-        "contingency": cc.TextColumn(t("risks.field.contingency")),
+        "linked": cc.TextColumn(field["linked_task_ids"]),
+        "mitigation": cc.TextColumn(field["mitigation"]),
+        "contingency": cc.TextColumn(field["contingency"]),
         "updated_at": cc.DatetimeColumn(t("risks.col.updated_at"), format="YYYY-MM-DD HH:mm"),
         "updated_by": cc.TextColumn(t("common.changed_by")),
     }

@@ -245,25 +245,15 @@ def _result_panel() -> None:
         st.caption(t("sql.display_capped", shown=f"{logic.DISPLAY_ROWS:,}", rows=f"{frame.height:,}"))
     if frame.width:
         st.dataframe(frame.head(logic.DISPLAY_ROWS), hide_index=True, key="sql_grid")
-    csv_column, parquet_column = st.columns(2)
-    csv_column.download_button(
-        t("common.download_csv"),
-        data=partial(logic.csv_bytes, frame),
-        file_name="lodestar-query.csv",
-        mime="text/csv",
-        key="sql_download_csv",
-        on_click="ignore",
-        icon=":material/download:",
+    downloads = (
+        ("csv", "common.download_csv", logic.csv_bytes, "text/csv"),
+        ("parquet", "sql.download_parquet", logic.parquet_bytes, "application/vnd.apache.parquet"),
     )
-    parquet_column.download_button(
-        t("sql.download_parquet"),
-        data=partial(logic.parquet_bytes, frame),
-        file_name="lodestar-query.parquet",
-        mime="application/vnd.apache.parquet",
-        key="sql_download_parquet",
-        on_click="ignore",
-        icon=":material/download:",
-    )
+    for column, (kind, label, build, mime) in zip(st.columns(len(downloads)), downloads):
+        column.download_button(
+            t(label), data=partial(build, frame), file_name=f"lodestar-query.{kind}", mime=mime,
+            key=f"sql_download_{kind}", on_click="ignore", icon=":material/download:",
+        )
     with st.expander(t("sql.ran_sql")):
         st.code(result["sql"], language="sql")
 

@@ -178,6 +178,16 @@ ORDER BY b.status_category = 'done',
 LIMIT $4
 """
 
+
+def _per_work(bugs: str) -> str:
+    """The density columns both breakdowns show: the work `w` of a module or person and `bugs` per 100 of it."""
+    return f"""coalesce(w.work_items, 0) AS work_items,
+       w.estimate_hours,
+       CASE WHEN coalesce(w.work_items, 0) > 0 THEN 100.0 * {bugs} / w.work_items END AS per_100_items,
+       CASE WHEN coalesce(w.estimate_hours, 0) > 0 THEN 100.0 * {bugs} / w.estimate_hours END
+           AS per_100_hours"""
+
+
 # $3 rows.
 MODULE_DENSITY_SQL: Final = f"""
 WITH {_BUGS},
@@ -203,11 +213,7 @@ bug_modules AS (
 SELECT coalesce(b.module, w.module) AS module,
        coalesce(b.bugs, 0) AS bugs,
        coalesce(b.open_bugs, 0) AS open_bugs,
-       coalesce(w.work_items, 0) AS work_items,
-       w.estimate_hours,
-       CASE WHEN coalesce(w.work_items, 0) > 0 THEN 100.0 * coalesce(b.bugs, 0) / w.work_items END AS per_100_items,
-       CASE WHEN coalesce(w.estimate_hours, 0) > 0 THEN 100.0 * coalesce(b.bugs, 0) / w.estimate_hours END
-           AS per_100_hours,
+       {_per_work("coalesce(b.bugs, 0)")},
        count(*) OVER () AS total
 FROM bug_modules AS b
 FULL OUTER JOIN work_modules AS w USING (module)
@@ -243,11 +249,7 @@ people_ids AS (
 SELECT i.person_id,
        coalesce(p.display_name, i.person_id) AS person,
        coalesce(c.bugs, 0) AS bugs,
-       coalesce(w.work_items, 0) AS work_items,
-       w.estimate_hours,
-       CASE WHEN coalesce(w.work_items, 0) > 0 THEN 100.0 * coalesce(c.bugs, 0) / w.work_items END AS per_100_items,
-       CASE WHEN coalesce(w.estimate_hours, 0) > 0 THEN 100.0 * coalesce(c.bugs, 0) / w.estimate_hours END
-           AS per_100_hours,
+       {_per_work("coalesce(c.bugs, 0)")},
        coalesce(f.assigned_bugs, 0) AS assigned_bugs,
        coalesce(f.open_assigned_bugs, 0) AS open_assigned_bugs,
        count(*) OVER () AS total
