@@ -1,13 +1,17 @@
-"""Timesheet files: CSV/XLSX in English and Chinese, row errors and idempotent ids."""
+"""Timesheet files: CSV/XLSX in English and Chinese, row errors (cells, long days, future and early dates,
+repeats) and idempotent ids."""
 
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
+from pathlib import Path
 
 import openpyxl
 
-from pipelines.timesheets.parse import RowError, TimesheetParse, parse_timesheet
+from pipelines.timesheets.parse import RowError, TimesheetParse, TimesheetRules, parse_timesheet
+from tests.conftest import write_config
+from warehouse.settings import TimesheetSource, load_settings
 
 ENGLISH_CSV = (
     "Name,Email,Date,Hours,Task,Comment\n"
@@ -132,10 +136,58 @@ def test_worklog_ids_are_stable_across_reimport_and_edits_elsewhere():
     assert not {w["worklog_id"] for w in other_source.rows["worklogs"]} & edited_ids
 
 
-def test_identical_rows_are_two_worklogs():
-    data = b"Name,Date,Hours\nAnn,2024-01-02,2\nAnn,2024-01-02,2\n"
-    worklogs = parse_timesheet(data, "dup.csv", "ts").rows["worklogs"]
-    assert len(worklogs) == 2 and worklogs[0]["worklog_id"] != worklogs[1]["worklog_id"]
+def test_an_exact_repeat_of_a_row_is_an_error_naming_the_first():
+    data = b"Name,Date,Hours,Task\nAnn,2024-01-02,2,ERP-1\nAnn,2024-01-02,2.0,ERP-1\nAnn,2024-01-02,2,ERP-2\n"
+    result = parse_timesheet(data, "dup.csv", "ts")
+    assert [w["task_key"] for w in result.rows["worklogs"]] == ["ERP-1", "ERP-2"]
+    assert result.errors == [RowError(3, None, None, "duplicate of row 2 (same person, date, hours, task and comment)")]
+    single = parse_timesheet(b"Name,Date,Hours,Task\nAnn,2024-01-02,2,ERP-1\n", "one.csv", "ts")
+    assert single.rows["worklogs"][0]["worklog_id"] == result.rows["worklogs"][0]["worklog_id"]
+
+
+def test_a_persons_day_over_the_limit_flags_every_row_of_that_day():
+    data = ("Name,Date,Hours,Task\nAnn,2024-01-02,10,ERP-1\nBob,2024-01-02,8,ERP-1\n"
+            "Ann,2024-01-03,8,ERP-1\nAnn,2024-01-02,7,ERP-2\n").encode()
+    result = parse_timesheet(data, "long.csv", "ts")
+    assert [(w["person_id"], w["hours"]) for w in result.rows["worklogs"]] == [("ts:Bob", 8.0), ("ts:Ann", 8.0)]
+    reason = ("Ann has 17 hours on 2024-01-02, more than the 16 a person may log in one day "
+              "(max_hours_per_day of the timesheet source)")
+    assert result.errors == [RowError(2, "Hours", "10", reason), RowError(5, "Hours", "7", reason)]
+    roomy = parse_timesheet(data, "long.csv", "ts", rules=TimesheetRules(max_hours_per_day=18))
+    assert roomy.errors == [] and len(roomy.rows["worklogs"]) == 4
+    only_long = parse_timesheet(b"Name,Date,Hours\nCy,2024-01-02,9\nCy,2024-01-02,8\n", "x.csv", "ts")
+    assert only_long.rows == {"worklogs": [], "identities": []}
+
+
+def _settings(tmp_path: Path, body: str = ""):
+    return load_settings(write_config(tmp_path, '[calendar]\ntimezone = "Asia/Shanghai"\n' + body))
+
+
+def test_dates_after_today_in_the_calendar_zone_are_errors(tmp_path):
+    settings = _settings(tmp_path)
+    evening_in_utc = datetime(2024, 3, 1, 17, 0, tzinfo=timezone.utc)  # already 2 March in Shanghai
+    rules = TimesheetRules.from_settings(settings, TimesheetSource(kind="timesheet", name="ts"), now=evening_in_utc)
+    data = b"Name,Date,Hours\nAnn,2024-03-01,1\nAnn,2024-03-02,1\nAnn,2024-03-03,1\n"
+    result = parse_timesheet(data, "x.csv", "ts", rules=rules)
+    assert [w["started_at"].day for w in result.rows["worklogs"]] == [1, 2]
+    assert result.errors == [
+        RowError(4, "Date", "2024-03-03", "date is in the future (today is 2024-03-02 in Asia/Shanghai)"),
+    ]
+
+
+def test_dates_before_the_project_start_are_errors_when_the_start_is_known(tmp_path):
+    settings = _settings(tmp_path, '[[projects]]\nkey = "ERP"\nstart_date = "2024-02-01"\n'
+                                   '[[projects]]\nkey = "MOB"\nstart_date = "2024-01-15"\n'
+                                   'source_projects = ["acme/mobile-app"]\n[[projects]]\nkey = "OPS"\n')
+    rules = TimesheetRules.from_settings(settings, TimesheetSource(kind="timesheet", name="ts", max_hours_per_day=24))
+    data = ("Name,Date,Hours,Task\nAnn,2024-01-31,1,ERP-12\nAnn,2024-02-01,1,erp-12\n"
+            "Ann,2024-01-10,1,acme/mobile-app#3\nAnn,2024-01-10,1,OPS-1\nAnn,2024-01-10,2,\nAnn,2024-01-10,3,12\n")
+    result = parse_timesheet(data.encode(), "x.csv", "ts", rules=rules)
+    assert [w["task_key"] for w in result.rows["worklogs"]] == ["erp-12", "OPS-1", None, "12"]
+    assert result.errors == [
+        RowError(2, "Date", "2024-01-31", "date is before project ERP starts on 2024-02-01 ([[projects]] start_date)"),
+        RowError(4, "Date", "2024-01-10", "date is before project MOB starts on 2024-01-15 ([[projects]] start_date)"),
+    ]
 
 
 def test_unreadable_files_give_one_error_instead_of_raising():

@@ -169,6 +169,7 @@ class GitLabSource(_SourceBase):
 
 TIMESHEET_MAX_FILE_MB = 50.0
 TIMESHEET_MAX_UNZIPPED_MB = 200.0
+TIMESHEET_MAX_HOURS_PER_DAY = 16.0
 
 
 class TimesheetSource(_SourceBase):
@@ -185,6 +186,10 @@ class TimesheetSource(_SourceBase):
     max_unzipped_mb: float = Field(
         default=TIMESHEET_MAX_UNZIPPED_MB, gt=0,
         description="largest total uncompressed size of an xlsx's parts, in MB, checked before it is opened",
+    )
+    max_hours_per_day: float = Field(
+        default=TIMESHEET_MAX_HOURS_PER_DAY, gt=0,
+        description="a person's day in one file adding up to more is reported row by row",
     )
 
 

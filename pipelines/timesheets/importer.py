@@ -49,7 +49,7 @@ def import_timesheet(settings: Settings, path: Path, source_name: str | None, sk
     if not path.is_file():
         raise TimesheetImportError(f"{path}: file not found")
     source = timesheet_source(settings, source_name)
-    rules = TimesheetRules.for_source(source)
+    rules = TimesheetRules.from_settings(settings, source)
     too_big = rules.file_size_problem(path.stat().st_size)
     if too_big:
         raise TimesheetImportError(f"{path}: {too_big}; nothing was imported")

@@ -2,7 +2,11 @@
 
 Timesheets are typed by hand, so every bad row becomes a `RowError` the user
 can find in the file (row numbers as a spreadsheet shows them) instead of an
-exception that would drop the whole file.
+exception that would drop the whole file. Beyond its own cells a row is
+checked against the file and the configuration (`TimesheetRules`): a person's
+day adding up to more than `max_hours_per_day`, a date after today in the
+calendar time zone or before its project's `start_date`, and a row repeating
+an earlier one exactly are reported the same way.
 
 Files come from people, so their size is not to be trusted: a file over the
 source's `max_file_mb`, or an xlsx whose parts unzip to more than
@@ -21,16 +25,23 @@ import json
 import math
 import re
 import zipfile
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import chain, islice
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pipelines.common_parse import identity_row, merge_identities
 from warehouse.delimited import iter_csv_records
-from warehouse.settings import TIMESHEET_MAX_FILE_MB, TIMESHEET_MAX_UNZIPPED_MB, TimesheetSource
+from warehouse.settings import (
+    TIMESHEET_MAX_FILE_MB,
+    TIMESHEET_MAX_HOURS_PER_DAY,
+    TIMESHEET_MAX_UNZIPPED_MB,
+    Settings,
+    TimesheetSource,
+)
 
 MB = 1 << 20
 
@@ -55,14 +66,34 @@ class TimesheetParse:
 
 @dataclass(frozen=True)
 class TimesheetRules:
-    """What a file must keep to beyond its own cells; the defaults are a timesheet source's defaults."""
+    """What a file and its rows must keep to beyond their own cells.
+
+    The defaults are a timesheet source's defaults, with no future-date or
+    project-start check: those need the calendar and the projects of a
+    configuration, which `from_settings` brings.
+    """
 
     max_file_mb: float = TIMESHEET_MAX_FILE_MB
     max_unzipped_mb: float = TIMESHEET_MAX_UNZIPPED_MB
+    max_hours_per_day: float = TIMESHEET_MAX_HOURS_PER_DAY
+    today: date | None = None
+    zone: str | None = None
+    project_starts: Mapping[str, tuple[str, date]] = field(default_factory=dict)
+    """Project key or tool project (`source_projects`), case-folded → (project key, start date)."""
 
     @classmethod
-    def for_source(cls, source: TimesheetSource) -> TimesheetRules:
-        return cls(max_file_mb=source.max_file_mb, max_unzipped_mb=source.max_unzipped_mb)
+    def from_settings(cls, settings: Settings, source: TimesheetSource, now: datetime | None = None) -> TimesheetRules:
+        """The source's limits, today in the calendar time zone and every configured project start."""
+        zone = settings.calendar.timezone
+        local_now = (now or datetime.now(ZoneInfo("UTC"))).astimezone(ZoneInfo(zone))
+        starts = {}
+        for project in settings.projects:
+            if project.start_date:
+                for name in (project.key, *project.source_projects):
+                    starts[name.casefold()] = (project.key, date.fromisoformat(project.start_date))
+        return cls(max_file_mb=source.max_file_mb, max_unzipped_mb=source.max_unzipped_mb,
+                   max_hours_per_day=source.max_hours_per_day, today=local_now.date(), zone=zone,
+                   project_starts=starts)
 
     def file_size_problem(self, size: int) -> str | None:
         """Why a file of `size` bytes is refused, or None; checked before the file is read, where it can be."""
@@ -146,22 +177,63 @@ def _parse_rows(
 
     headers = {name: _text(text) or name for name, text in _header_texts(head, header_row, columns).items()}
     identities: dict[tuple[str, str, str | None], dict[str, Any]] = {}
-    seen: Counter[str] = Counter()
+    first_row_of: dict[str, int] = {}
+    worklogs: list[dict[str, Any]] = []
+    row_numbers: list[int] = []
     for row_number, cells in chain(head, table):
         if row_number <= header_row or not any(_text(c) for c in cells):
             continue
         values = {name: (cells[index] if index < len(cells) else None) for name, index in columns.items()}
-        worklog = _parse_row(row_number, values, headers, source, result.errors)
+        worklog = _parse_row(row_number, values, headers, source, rules, result.errors)
         if worklog is None:
             continue
+        # The "|1" keeps the ids of worklogs imported when a repeated row was a second worklog.
         fingerprint = json.dumps(worklog.pop("_content"), ensure_ascii=False)
-        seen[fingerprint] += 1
-        digest = hashlib.sha256(f"{fingerprint}|{seen[fingerprint]}".encode()).hexdigest()[:32]
+        digest = hashlib.sha256(f"{fingerprint}|1".encode()).hexdigest()[:32]
+        first = first_row_of.setdefault(digest, row_number)
+        if first != row_number:
+            result.errors.append(RowError(row_number, None, None,
+                                          f"duplicate of row {first} (same person, date, hours, task and comment)"))
+            continue
         worklog["worklog_id"] = f"{source}:timesheet:{digest}"
         identity = worklog.pop("_identity")
         identities.setdefault((identity["identity_id"], identity["display_name"], identity["email"]), identity)
-        result.rows["worklogs"].append(worklog)
-    result.rows["identities"] = merge_identities(identities.values())
+        worklogs.append(worklog)
+        row_numbers.append(row_number)
+    names = {key[0]: key[1] for key in identities}
+    kept = _drop_long_days(worklogs, row_numbers, names, headers["hours"], rules.max_hours_per_day, result.errors)
+    people = {worklog["person_id"] for worklog in kept}
+    result.rows["worklogs"] = kept
+    result.rows["identities"] = merge_identities(i for key, i in identities.items() if key[0] in people)
+    result.errors.sort(key=lambda error: error.row or 0)
+
+
+def _drop_long_days(
+    worklogs: list[dict[str, Any]], row_numbers: list[int], names: Mapping[str, str], column: str,
+    max_hours: float, errors: list[RowError],
+) -> list[dict[str, Any]]:
+    """The worklogs of person-days within `max_hours`; every row of a longer day becomes an error.
+
+    All of the day's rows are reported, since any of them may be the mistake.
+    """
+    totals: defaultdict[tuple[str, datetime], float] = defaultdict(float)
+    for worklog in worklogs:
+        totals[worklog["person_id"], worklog["started_at"]] += worklog["hours"]
+    long_days = {day for day, total in totals.items() if total > max_hours + 1e-9}
+    if not long_days:
+        return worklogs
+    kept = []
+    for worklog, row_number in zip(worklogs, row_numbers):
+        day = (worklog["person_id"], worklog["started_at"])
+        if day not in long_days:
+            kept.append(worklog)
+            continue
+        errors.append(RowError(
+            row_number, column, f"{worklog['hours']:g}",
+            f"{names[day[0]]} has {totals[day]:g} hours on {day[1].date().isoformat()}, more than the "
+            f"{max_hours:g} a person may log in one day (max_hours_per_day of the timesheet source)",
+        ))
+    return kept
 
 
 class _FileProblem(Exception):
@@ -309,6 +381,7 @@ def _parse_row(
     values: dict[str, Any],
     headers: dict[str, str],
     source: str,
+    rules: TimesheetRules,
     errors: list[RowError],
 ) -> dict[str, Any] | None:
     """A worklog for one data row, or None after recording why it was rejected."""
@@ -319,9 +392,11 @@ def _parse_row(
     problems = []
     if not person:
         problems.append(RowError(row_number, headers["person"], "", "missing person"))
+    task_key = _text(values.get("task")) or None
     day = _parse_date(raw_date)
-    if day is None:
-        problems.append(RowError(row_number, headers["date"], _text(raw_date), _DATE_HINT))
+    date_problem = _DATE_HINT if day is None else _date_problem(day, task_key, rules)
+    if date_problem:
+        problems.append(RowError(row_number, headers["date"], _text(raw_date), date_problem))
     hours, reason = _parse_hours(values.get("hours"))
     if reason:
         problems.append(RowError(row_number, headers["hours"], _text(values.get("hours")), reason))
@@ -329,7 +404,6 @@ def _parse_row(
         errors.extend(problems)
         return None
     email = _text(values.get("email")) or None
-    task_key = _text(values.get("task")) or None
     comment = _text(values.get("comment")) or None
     account = email.lower() if email else person
     identity = identity_row(source, account, person, email)
@@ -345,6 +419,20 @@ def _parse_row(
         "_identity": identity,
         "_content": [source, person, email, day.isoformat(), task_key, round(hours, 6), comment],
     }
+
+
+_PROJECT_OF_TASK = re.compile(r"^(.+?)(?:-|#)\d+$")
+
+
+def _date_problem(day: date, task_key: str | None, rules: TimesheetRules) -> str | None:
+    """A date after today, or before the start of the task's project (its key's prefix: ERP-12, group/app#3)."""
+    if rules.today is not None and day > rules.today:
+        return f"date is in the future (today is {rules.today.isoformat()} in {rules.zone or 'the calendar zone'})"
+    match = _PROJECT_OF_TASK.match(task_key or "")
+    project = rules.project_starts.get(match.group(1).casefold()) if match else None
+    if project and day < project[1]:
+        return f"date is before project {project[0]} starts on {project[1].isoformat()} ([[projects]] start_date)"
+    return None
 
 
 def _text(value: Any) -> str:
