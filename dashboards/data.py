@@ -31,7 +31,7 @@ Query = Callable[[str, Sequence[Any]], pl.DataFrame]
 
 DEFAULT_TREND_DAYS: Final = 180
 ALL_PROJECTS: Final = ""
-"""The project key standing for "every project" in pickers and filters."""
+"""The "every project" choice: empty, so the queries' `$1 = ''` test reads it as no project filter."""
 
 # Schedule and cost indices, the forecast, bug counts and the project's
 # currency sit beside the mart so the page makes one round trip; projects the
@@ -144,7 +144,7 @@ TREND_MEASURES: Final[dict[str, str]] = {
     "open_tasks": "common.open_tasks",
     "cumulative_resolved": "chart.cumulative_resolved",
 }
-"""The trend's lines and their label keys."""
+"""The trend's lines; open tasks are called what the forecast page calls them."""
 # More lines than this are unreadable and slow to draw; the rest are named in a caption.
 TREND_MAX_PROJECTS: Final = 12
 

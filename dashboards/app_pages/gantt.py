@@ -192,7 +192,7 @@ def _gantt_chart(
 
 
 def _table_columns() -> dict[str, Any]:
-    """The tooltip's fields less the prediction source, with the indented label and a critical check box."""
+    """The tooltip's fields, so both name them alike; a table reads better with the indented label and a check box."""
     cc = st.column_config
     kinds = {"N": cc.TextColumn, "T": cc.DateColumn, "Q": partial(cc.NumberColumn, format="%.1f")}
     columns = {
