@@ -28,7 +28,7 @@ from babel.numbers import format_currency
 
 from dashboards import data
 from dashboards.i18n import current_lang, t
-from warehouse.db import WarehouseError, edits_version, read_frame
+from warehouse.db import EditsStoreError, WarehouseError, edits_store_status, edits_version, read_frame
 from warehouse.settings import ConfigError, Settings
 
 CACHE_TTL_SECONDS: Final = 60
@@ -55,12 +55,33 @@ def page_context() -> PageContext | None:
         if snapshot is None:
             st.info(t("msg.no_data", path=settings.warehouse.published_path))
             return None
-        return PageContext(settings, snapshot, edits_version(settings))
+        edits, problem = _edits_identity(settings, snapshot)
+        if problem:
+            st.warning(t("msg.edits_store_problem", message=problem))
+        return PageContext(settings, snapshot, edits)
     except ConfigError as error:
         st.error(t("msg.config_error", message=error))
     except WarehouseError as error:
         st.error(t("msg.warehouse_error", message=error))
     return None
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _store_status(_settings: Settings, snapshot: str, edits: int, store_exists: bool) -> str | None:
+    return edits_store_status(_settings)
+
+
+def _edits_identity(settings: Settings, snapshot: str) -> tuple[int, str | None]:
+    """The edits cache key, and why the store cannot be shown (missing, unreadable, replaced) if so.
+
+    Pages then show the warehouse's mirror, the copy from the last sync, with
+    the reason on screen instead of a traceback or an empty register.
+    """
+    try:
+        edits = edits_version(settings)
+    except EditsStoreError as error:
+        return -2, str(error)
+    return edits, _store_status(settings, snapshot, edits, settings.warehouse.edits_path.exists())
 
 
 def show_error(error: Exception) -> None:

@@ -104,6 +104,11 @@ _SHARED: Final[dict[str, dict[str, str]]] = {
     },
     "msg.config_error": {"zh": "配置错误：{message}", "en": "Configuration problem: {message}"},
     "msg.warehouse_error": {"zh": "数据仓库错误：{message}", "en": "Warehouse problem: {message}"},
+    "msg.edits_store_problem": {
+        "zh": "编辑库（风险、计划、站会和审计记录）出现问题，页面显示的是上次同步时保存在数据仓库中的副本，暂不能保存新的编辑：{message}",
+        "en": "The edits store (risks, plans, stand-ups and the audit trail) has a problem. Pages show the copy the "
+              "warehouse kept at the last sync, and new edits cannot be saved until it is fixed: {message}",
+    },
     "msg.no_trend": {"zh": "所选时间范围内没有每日数据。", "en": "No daily data in this period."},
     "msg.as_of": {"zh": "数据截至 {as_of}", "en": "Data as of {as_of}"},
     # portfolio page
