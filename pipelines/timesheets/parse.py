@@ -176,28 +176,32 @@ def _parse_rows(
         return
 
     headers = {name: _text(text) or name for name, text in _header_texts(head, header_row, columns).items()}
+    # Identities and days are shared between the rows naming them: one object each, not one per row.
     identities: dict[tuple[str, str, str | None], dict[str, Any]] = {}
-    first_row_of: dict[str, int] = {}
+    days: dict[datetime, datetime] = {}
+    first_row_of: dict[bytes, int] = {}
     worklogs: list[dict[str, Any]] = []
     row_numbers: list[int] = []
     for row_number, cells in chain(head, table):
         if row_number <= header_row or not any(_text(c) for c in cells):
             continue
         values = {name: (cells[index] if index < len(cells) else None) for name, index in columns.items()}
-        worklog = _parse_row(row_number, values, headers, source, rules, result.errors)
-        if worklog is None:
+        parsed = _parse_row(row_number, values, headers, source, rules, result.errors)
+        if parsed is None:
             continue
+        worklog, identity, content = parsed
         # The "|1" keeps the ids of worklogs imported when a repeated row was a second worklog.
-        fingerprint = json.dumps(worklog.pop("_content"), ensure_ascii=False)
-        digest = hashlib.sha256(f"{fingerprint}|1".encode()).hexdigest()[:32]
+        digest = hashlib.sha256(f"{json.dumps(content, ensure_ascii=False)}|1".encode()).digest()[:16]
         first = first_row_of.setdefault(digest, row_number)
         if first != row_number:
             result.errors.append(RowError(row_number, None, None,
                                           f"duplicate of row {first} (same person, date, hours, task and comment)"))
             continue
-        worklog["worklog_id"] = f"{source}:timesheet:{digest}"
-        identity = worklog.pop("_identity")
-        identities.setdefault((identity["identity_id"], identity["display_name"], identity["email"]), identity)
+        worklog["worklog_id"] = f"{source}:timesheet:{digest.hex()}"
+        identity = identities.setdefault((identity["identity_id"], identity["display_name"], identity["email"]),
+                                         identity)
+        worklog["person_id"] = identity["identity_id"]
+        worklog["started_at"] = days.setdefault(worklog["started_at"], worklog["started_at"])
         worklogs.append(worklog)
         row_numbers.append(row_number)
     names = {key[0]: key[1] for key in identities}
@@ -383,8 +387,8 @@ def _parse_row(
     source: str,
     rules: TimesheetRules,
     errors: list[RowError],
-) -> dict[str, Any] | None:
-    """A worklog for one data row, or None after recording why it was rejected."""
+) -> tuple[dict[str, Any], dict[str, Any], list[Any]] | None:
+    """(worklog, identity, content compared for repeats) for one data row, or None after recording why not."""
     person = _text(values.get("person"))
     raw_date = values.get("date")
     if person.lower() in _TOTAL_MARKERS and not _text(raw_date):
@@ -407,7 +411,8 @@ def _parse_row(
     comment = _text(values.get("comment")) or None
     account = email.lower() if email else person
     identity = identity_row(source, account, person, email)
-    return {
+    worklog = {
+        "worklog_id": None,
         "task_id": None,
         "task_key": task_key,
         "person_id": identity["identity_id"],
@@ -416,9 +421,8 @@ def _parse_row(
         "source": source,
         "origin": "timesheet",
         "comment": comment,
-        "_identity": identity,
-        "_content": [source, person, email, day.isoformat(), task_key, round(hours, 6), comment],
     }
+    return worklog, identity, [source, person, email, day.isoformat(), task_key, round(hours, 6), comment]
 
 
 _PROJECT_OF_TASK = re.compile(r"^(.+?)(?:-|#)\d+$")
