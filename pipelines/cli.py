@@ -111,12 +111,15 @@ def cmd_people(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from warehouse.db import read_frame
+    """The SQL page's door (one read-only statement, row cap, timeout, memory cap), flags to raise the limits."""
+    from warehouse.sandbox import run_query
 
     settings = load_settings(args.config)
     with _reported():
-        frame = read_frame(settings, args.sql)
-    _print_frame(frame, args.format)
+        result = run_query(settings, args.sql, row_cap=args.max_rows, timeout=args.timeout)
+    _print_frame(result.frame, args.format)
+    if result.truncated:
+        print(f"lodestar query: result cut at {result.frame.height:,} rows (--max-rows raises the cap)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -332,6 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     query = _command(commands, "query", cmd_query, "read-only SQL against the published warehouse", output=True)
     query.add_argument("sql")
+    query.add_argument("--max-rows", type=int, default=None, metavar="N",
+                       help="return at most N rows (default [warehouse] query_max_rows, 100000)")
+    query.add_argument("--timeout", type=float, default=None, metavar="S",
+                       help="stop the query after S seconds (default [warehouse] query_timeout_seconds, 30)")
     return parser
 
 

@@ -59,7 +59,7 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], bytes]]
     ],
 )
 def test_check_refuses_anything_but_one_query(sql: str, key: str) -> None:
-    with pytest.raises(logic.SqlPageError) as refused:
+    with pytest.raises(logic.QueryRefused) as refused:
         logic.check_query(sql)
     assert refused.value.key == key
     assert t(key, "en", **refused.value.fmt)
@@ -82,13 +82,13 @@ def test_run_returns_rows_caps_and_refuses_file_access(demo_app: Settings) -> No
     exact = logic.run_query(demo_app, "SELECT range AS n FROM range(20000)", row_cap=20_000)
     assert not exact.truncated and exact.frame.height == 20_000
 
-    with pytest.raises(logic.SqlPageError) as refused:
+    with pytest.raises(logic.QueryRefused) as refused:
         logic.run_query(demo_app, "SELECT * FROM read_csv('/etc/passwd')")
     assert refused.value.key == "sql.error.file_access"
-    with pytest.raises(logic.SqlPageError) as failed:
+    with pytest.raises(logic.QueryRefused) as failed:
         logic.run_query(demo_app, "SELECT * FROM no_such_table")
     assert failed.value.key == "sql.error.failed" and "no_such_table" in failed.value.fmt["detail"]
-    with pytest.raises(logic.SqlPageError) as stopped:
+    with pytest.raises(logic.QueryRefused) as stopped:
         logic.run_query(demo_app, "SELECT count(*) FROM range(1000000000000) a", timeout=0.3)
     assert stopped.value.key == "sql.error.timeout"
 
@@ -139,7 +139,7 @@ def test_saved_query_store(demo_app: Settings) -> None:
     assert logic.load_saved(path) == []
     first = logic.validate_saved(" ERP tasks ", "SELECT * FROM tasks WHERE project_key = 'ERP'", "ann")
     logic.save_query(path, first)
-    with pytest.raises(logic.SqlPageError) as taken:
+    with pytest.raises(logic.QueryRefused) as taken:
         logic.save_query(path, logic.validate_saved("ERP tasks", "SELECT 2", "bob"))
     assert taken.value.key == "sql.error.name_taken"
     logic.save_query(path, logic.validate_saved("ERP tasks", "SELECT 2", "bob"), replace=True)
@@ -154,15 +154,15 @@ def test_saved_query_store(demo_app: Settings) -> None:
         ("bad", "DELETE FROM tasks", "ann", "sql.error.not_read_only"),
         ("anon", "SELECT 1", " ", "msg.no_actor"),
     ]:
-        with pytest.raises(logic.SqlPageError) as refused:
+        with pytest.raises(logic.QueryRefused) as refused:
             logic.validate_saved(name, sql, actor)
         assert refused.value.key == key
 
     assert logic.delete_query(path, "ERP tasks") == []
-    with pytest.raises(logic.SqlPageError):
+    with pytest.raises(logic.QueryRefused):
         logic.delete_query(path, "ERP tasks")
     path.write_text("{not json", encoding="utf-8")
-    with pytest.raises(logic.SqlPageError) as damaged:
+    with pytest.raises(logic.QueryRefused) as damaged:
         logic.load_saved(path)
     assert damaged.value.key == "sql.error.store"
 
@@ -261,3 +261,65 @@ def test_saved_query_round_trip_through_the_page(demo_app: Settings) -> None:
     assert not fresh.exception
     assert json.loads(path.read_text(encoding="utf-8")) == []
     assert not any(label.startswith("Tasks per project") for label in fresh.selectbox(key="sql_pick").options)
+
+
+# ------------------------------------------------------------------ bounded: memory bombs and wide rows
+
+STRING_DOUBLING = ("WITH RECURSIVE t(s, n) AS (SELECT 'x', 0 UNION ALL SELECT s || s, n + 1 FROM t WHERE n < 40) "
+                   "SELECT max(length(s)) FROM t")
+BOMBS = [STRING_DOUBLING, "SELECT list(range) FROM range(400000000)"]
+WIDE_ROWS = "SELECT repeat('x', 200000000) AS wide FROM range(20)"
+
+
+@pytest.fixture
+def capped_app(demo_app: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The demo with a 300 MB cap per query, written in its config as an operator would."""
+    from warehouse.settings import CONFIG_ENV, load_settings
+
+    config = demo_app.config_path
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "[warehouse]\n", '[warehouse]\nreader_memory_limit = "300MB"\nreader_threads = 1\n'), encoding="utf-8")
+    monkeypatch.setenv(CONFIG_ENV, str(config))
+    return load_settings(config)
+
+
+@pytest.mark.parametrize("bomb", BOMBS)
+def test_a_memory_bomb_is_stopped_with_a_message(capped_app: Settings, bomb: str) -> None:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with pytest.raises(logic.QueryRefused) as refused:
+        logic.run_query(capped_app, bomb)
+    assert refused.value.key in ("sql.error.memory", "sql.error.failed")
+    if refused.value.key == "sql.error.memory":
+        assert refused.value.fmt["limit"] == "300MB"
+    assert "/" not in str(refused.value).replace("WHERE / LIMIT", ""), "no server paths in the message"
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before
+    assert grown < 1500, f"the process grew by {grown:.0f} MB under a 300 MB cap"
+
+
+def test_rows_too_wide_for_arrow_are_a_message_without_server_paths(capped_app: Settings) -> None:
+    """4 GB of 200 MB strings: DuckDB holds each row under its cap, Arrow's appender refuses the batch."""
+    with pytest.raises(logic.QueryRefused) as refused:
+        logic.run_query(capped_app, WIDE_ROWS)
+    assert refused.value.key in ("sql.error.memory", "sql.error.failed")
+    assert "/" not in str(refused.value).replace("WHERE / LIMIT", "") and "Appender" not in str(refused.value)
+
+
+def test_results_are_cut_at_about_the_memory_cap(capped_app: Settings) -> None:
+    result = logic.run_query(capped_app, "SELECT repeat('x', 10000) AS s FROM range(60000)")
+    assert result.truncated and 20_000 < result.frame.height < 60_000
+
+
+def test_the_page_survives_a_bomb_while_another_session_keeps_working(capped_app: Settings) -> None:
+    bombed = run_page(PAGE, "zh")
+    bombed.text_area(key="sql_text").input(STRING_DOUBLING).run()
+    bombed.button(key="sql_run").click().run()
+    assert not bombed.exception
+    assert [e.value for e in bombed.error] == [t("sql.error.memory", "zh", limit="300MB")]
+
+    other = run_page(PAGE, "en")
+    other.text_area(key="sql_text").input("SELECT count(*) AS n FROM tasks").run()
+    other.button(key="sql_run").click().run()
+    assert not other.error and not other.exception
+    assert other.dataframe[-1].value["n"][0] == _count(capped_app, "SELECT count(*) FROM tasks")

@@ -20,6 +20,7 @@ import fcntl
 import functools
 import json
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -157,9 +158,32 @@ def _open_published(settings: Settings) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as error:
         raise WarehouseError(f"{path}: cannot open the published warehouse: {error}") from None
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET memory_limit = ?", [f"{reader_memory_bytes(settings)}B"])
+    con.execute("SET threads = ?", [settings.warehouse.reader_threads])
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
+
+
+_SIZE_UNITS = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+               "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def reader_memory_bytes(settings: Settings) -> int:
+    """`[warehouse] reader_memory_limit` in bytes, else a tenth of the machine's memory (DuckDB would take 80 %)."""
+    configured = settings.warehouse.reader_memory_limit
+    if configured:
+        number, unit = re.fullmatch(r"\s*([\d.]+)\s*([A-Za-z]+)\s*", configured).groups()
+        return int(float(number) * _SIZE_UNITS[unit.upper()])
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return max(256 * 2**20, total // 10)
+
+
+def reader_memory_limit(settings: Settings) -> str:
+    """The reader limit as people write it: the configured text, else the computed default in MiB."""
+    if settings.warehouse.reader_memory_limit:
+        return settings.warehouse.reader_memory_limit.replace(" ", "")
+    return f"{reader_memory_bytes(settings) // 2**20}MiB"
 
 
 @contextlib.contextmanager

@@ -110,6 +110,16 @@ class WarehouseSettings(_Strict):
         default=None,
         description="SQLite store for write-back edits; defaults to edits.sqlite beside the warehouse.",
     )
+    reader_memory_limit: str | None = Field(
+        default=None, pattern=r"^\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$",
+        description="Memory one reader connection (a dashboard query, `lodestar query`) may use, e.g. \"2GB\"; "
+        "default a tenth of the machine's memory (at least 256MB), so one query cannot take the server.",
+    )
+    reader_threads: int = Field(default=2, ge=1, le=64, description="Threads one reader connection may use.")
+    query_timeout_seconds: float = Field(default=30.0, gt=0, le=3600,
+                                         description="Ad-hoc SQL (SQL page, `lodestar query`) is stopped after this.")
+    query_max_rows: int = Field(default=100_000, ge=1, le=10_000_000,
+                                description="Ad-hoc SQL returns at most this many rows (the rest is cut, and said so).")
 
     def resolved(self, base: Path) -> "WarehouseSettings":
         path = self.path if self.path.is_absolute() else base / self.path
@@ -119,7 +129,7 @@ class WarehouseSettings(_Strict):
             published = base / published
         if not edits.is_absolute():
             edits = base / edits
-        return WarehouseSettings(path=path, published_path=published, edits_path=edits)
+        return self.model_copy(update={"path": path, "published_path": published, "edits_path": edits})
 
 
 class CalendarSettings(_Strict):

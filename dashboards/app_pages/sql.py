@@ -65,7 +65,7 @@ def _library(settings: Settings) -> dict[str, tuple[str, str]]:
     }
     try:
         saved = logic.load_saved(logic.saved_queries_path(settings))
-    except logic.SqlPageError as error:
+    except logic.QueryRefused as error:
         st.error(t(error.key, **error.fmt))
         saved = []
     for query in saved:
@@ -95,7 +95,7 @@ def _delete(settings: Settings) -> None:
     session_only = _session_saved().pop(name, None)
     try:
         logic.delete_query(logic.saved_queries_path(settings), name)
-    except logic.SqlPageError as error:
+    except logic.QueryRefused as error:
         if session_only is None:
             _flash("library", "error", error.key, **error.fmt)
             return
@@ -112,7 +112,7 @@ def _save(settings: Settings) -> None:
         query = logic.validate_saved(
             st.session_state.get(SAVE_NAME_KEY, ""), st.session_state.get(TEXT_KEY, ""), common.current_actor()
         )
-    except logic.SqlPageError as error:
+    except logic.QueryRefused as error:
         _flash("save", "warning" if error.key == "msg.no_actor" else "error", error.key, **error.fmt)
         return
     path = logic.saved_queries_path(settings)
@@ -122,7 +122,7 @@ def _save(settings: Settings) -> None:
         return
     try:
         logic.save_query(path, query, replace=replace)
-    except logic.SqlPageError as error:
+    except logic.QueryRefused as error:
         _flash("save", "error", error.key, **error.fmt)
         return
     except OSError as error:
@@ -210,7 +210,7 @@ def _schema_panel(ctx: common.PageContext) -> None:
 def _run(settings: Settings, sql: str) -> None:
     try:
         result = logic.run_query(settings, sql)
-    except logic.SqlPageError as error:
+    except logic.QueryRefused as error:
         st.session_state[RESULT_KEY] = {"error": (error.key, error.fmt), "sql": sql}
         return
     except WarehouseError as error:
@@ -221,6 +221,7 @@ def _run(settings: Settings, sql: str) -> None:
         "frame": result.frame,
         "truncated": result.truncated,
         "seconds": result.seconds,
+        "cap": settings.warehouse.query_max_rows,
     }
 
 
@@ -238,7 +239,7 @@ def _result_panel() -> None:
     seconds = f"{result['seconds']:.2f}"
     st.caption(t("sql.result_summary", rows=f"{frame.height:,}", columns=f"{frame.width:,}", seconds=seconds))
     if result["truncated"]:
-        st.warning(t("sql.truncated", cap=f"{logic.ROW_CAP:,}"))
+        st.warning(t("sql.truncated", cap=f"{result['cap']:,}"))
     if frame.height == 0:
         st.info(t("sql.no_rows"))
     if frame.height > logic.DISPLAY_ROWS:
@@ -269,9 +270,9 @@ def render() -> None:
     st.caption(
         t(
             "sql.intro",
-            cap=f"{logic.ROW_CAP:,}",
+            cap=f"{ctx.settings.warehouse.query_max_rows:,}",
             shown=f"{logic.DISPLAY_ROWS:,}",
-            timeout=f"{logic.TIMEOUT_SECONDS:.0f}",
+            timeout=f"{ctx.settings.warehouse.query_timeout_seconds:g}",
         )
     )
     schema_column, editor_column = st.columns([1, 2], gap="large")

@@ -1,16 +1,8 @@
 """SQL explorer: read-only queries on the published snapshot, the schema, and saved queries.
 
-Safety has two layers. The real guard is the connection: `open_reader` opens
-the snapshot read-only with external (file, network) access disabled and the
-configuration locked, so nothing a query says can write or read files. On top,
-`check_query` accepts exactly one query statement (SELECT, WITH, FROM, VALUES,
-DESCRIBE, SHOW, SUMMARIZE) or EXPLAIN, so a write, COPY, ATTACH, SET, PRAGMA
-or PIVOT (which creates types) is refused with a plain reason before it runs,
-instead of as a database error.
-
-Results are streamed and cut at a row cap, and a timer interrupts a query that
-runs too long, so one careless query cannot hold the dashboard's memory or a
-worker thread.
+Queries run through `warehouse.sandbox` (one checked read-only statement on a
+read-only, memory-capped connection, cut at a row cap and stopped after a
+timeout), the same door `lodestar query` uses.
 
 Saved queries are shared by everyone using this warehouse: the edits store has
 no table for them, so they live in a small JSON file beside it, rewritten
@@ -26,8 +18,6 @@ import json
 import os
 import re
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -35,22 +25,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
-import duckdb
 import polars as pl
-import pyarrow as pa
 
 from dashboards.data import Query
-from warehouse.db import open_reader
+from warehouse import sandbox
+from warehouse.sandbox import QueryRefused, check_query
 from warehouse.settings import Settings
 
-ROW_CAP: Final = 100_000
 DISPLAY_ROWS: Final = 10_000
-TIMEOUT_SECONDS: Final = 30.0
 MAX_NAME_LENGTH: Final = 80
 SAVED_FILE_NAME: Final = "saved_queries.json"
 SCHEMA_DOC: Final = Path(__file__).resolve().parents[2] / "warehouse" / "SCHEMA.md"
-_BATCH_ROWS: Final = 10_000
-_ALLOWED: Final = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
 
 SCHEMA_SQL: Final = """
 SELECT c.table_name, c.column_name, c.data_type, t.table_type
@@ -61,127 +46,9 @@ ORDER BY c.table_name, c.ordinal_position
 """
 
 
-class SqlPageError(ValueError):
-    """A refusal or failure worded for the user: `key` names the translated message, `fmt` fills it."""
+# ------------------------------------------------------------------ running
 
-    def __init__(self, key: str, message: str, **fmt: object) -> None:
-        super().__init__(message)
-        self.key = key
-        self.fmt = fmt
-
-
-# ------------------------------------------------------------------ checking and running
-
-
-def check_query(sql: str) -> str:
-    """The one read-only statement in `sql`, or SqlPageError saying why it is refused."""
-    try:
-        statements = duckdb.extract_statements(sql)
-    except duckdb.Error as error:
-        raise SqlPageError("sql.error.syntax", f"syntax error: {error}", detail=_first_line(error)) from None
-    if not statements:
-        raise SqlPageError("sql.error.empty", "no SQL to run")
-    if len(statements) > 1:
-        count = len(statements)
-        raise SqlPageError("sql.error.several", f"{count} statements; run one at a time", count=count)
-    statement = statements[0]
-    if statement.type not in _ALLOWED:
-        kind = statement.type.name
-        raise SqlPageError("sql.error.not_read_only", f"{kind} statements are not allowed, only queries", kind=kind)
-    return sql.strip()
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    frame: pl.DataFrame
-    truncated: bool
-    seconds: float
-
-
-def run_query(
-    settings: Settings, sql: str, row_cap: int = ROW_CAP, timeout: float = TIMEOUT_SECONDS
-) -> QueryResult:
-    """One checked read-only statement, with write-back edits visible; at most `row_cap` rows and `timeout` s."""
-    statement = check_query(sql)
-    started = time.perf_counter()
-    with open_reader(settings, live_edits=True) as con:
-        timed_out = threading.Event()
-
-        def interrupt() -> None:
-            timed_out.set()
-            con.interrupt()
-
-        timer = threading.Timer(timeout, interrupt)
-        timer.daemon = True
-        timer.start()
-        try:
-            table, truncated = _fetch(con, statement, row_cap)
-        except (duckdb.Error, pa.ArrowException) as error:
-            if timed_out.is_set():
-                seconds = f"{timeout:g}"
-                raise SqlPageError("sql.error.timeout", f"stopped after {seconds} s", seconds=seconds) from None
-            if isinstance(error, duckdb.PermissionException):
-                raise SqlPageError(
-                    "sql.error.file_access", f"files and network are not reachable from here: {error}"
-                ) from None
-            detail = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
-            raise SqlPageError("sql.error.failed", f"query failed: {error}", detail=detail) from None
-        finally:
-            timer.cancel()
-    return QueryResult(to_polars(table), truncated, time.perf_counter() - started)
-
-
-def _fetch(con: duckdb.DuckDBPyConnection, statement: str, row_cap: int) -> tuple[pa.Table, bool]:
-    relation = con.sql(statement)
-    if relation is None:
-        return pa.table({}), False
-    reader = relation.to_arrow_reader(_BATCH_ROWS)
-    batches: list[pa.RecordBatch] = []
-    rows = 0
-    truncated = False
-    for batch in reader:
-        if rows + batch.num_rows > row_cap:
-            batches.append(batch.slice(0, row_cap - rows))
-            truncated = True
-            break
-        batches.append(batch)
-        rows += batch.num_rows
-    return pa.Table.from_batches(batches, schema=reader.schema), truncated
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-
-
-def _unique_names(names: list[str]) -> list[str]:
-    """Column names made unique (a, a → a, a_2) because a frame cannot hold two columns of one name."""
-    taken: set[str] = set()
-    unique = []
-    for name in names:
-        base = name or "column"
-        candidate, number = base, 1
-        while candidate in taken:
-            number += 1
-            candidate = f"{base}_{number}"
-        taken.add(candidate)
-        unique.append(candidate)
-    return unique
-
-
-def to_polars(table: pa.Table) -> pl.DataFrame:
-    """Arrow to polars; a column polars cannot import (e.g. INTERVAL) is shown as text rather than failing the query."""
-    table = table.rename_columns(_unique_names(table.column_names))
-    try:
-        return pl.from_arrow(table) if table.num_columns else pl.DataFrame()
-    except (pl.exceptions.PolarsError, pa.ArrowException, TypeError, ValueError):
-        columns = []
-        for name, column in zip(table.column_names, table.columns):
-            try:
-                columns.append(pl.from_arrow(column).alias(name))
-            except (pl.exceptions.PolarsError, pa.ArrowException, TypeError, ValueError):
-                values = [None if value is None else str(value) for value in column.to_pylist()]
-                columns.append(pl.Series(name, values, dtype=pl.String))
-        return pl.DataFrame(columns)
+run_query = sandbox.run_query
 
 
 # ------------------------------------------------------------------ downloads
@@ -371,7 +238,7 @@ def load_saved(path: Path) -> list[SavedQuery]:
     except FileNotFoundError:
         return []
     except OSError as error:
-        raise SqlPageError("sql.error.store", f"{path}: {error}", path=str(path), detail=str(error)) from None
+        raise QueryRefused("sql.error.store", f"{path}: {error}", path=str(path), detail=str(error)) from None
     try:
         rows = json.loads(text)
         return [
@@ -380,7 +247,7 @@ def load_saved(path: Path) -> list[SavedQuery]:
         ]
     except (ValueError, TypeError, KeyError) as error:
         message = f"{path}: not a saved-queries file: {error}"
-        raise SqlPageError("sql.error.store", message, path=str(path), detail=str(error)) from None
+        raise QueryRefused("sql.error.store", message, path=str(path), detail=str(error)) from None
 
 
 @contextlib.contextmanager
@@ -409,15 +276,15 @@ def _write(path: Path, queries: list[SavedQuery]) -> None:
 
 
 def validate_saved(name: str, sql: str, actor: str) -> SavedQuery:
-    """A query ready to save, or SqlPageError naming what is wrong (empty name, too long, not read-only)."""
+    """A query ready to save, or QueryRefused naming what is wrong (empty name, too long, not read-only)."""
     name = name.strip()
     if not name:
-        raise SqlPageError("sql.error.name_empty", "give the query a name")
+        raise QueryRefused("sql.error.name_empty", "give the query a name")
     if len(name) > MAX_NAME_LENGTH:
         limit = MAX_NAME_LENGTH
-        raise SqlPageError("sql.error.name_long", f"names are at most {limit} characters", limit=limit)
+        raise QueryRefused("sql.error.name_long", f"names are at most {limit} characters", limit=limit)
     if not actor.strip():
-        raise SqlPageError("msg.no_actor", "who is saving is unknown")
+        raise QueryRefused("msg.no_actor", "who is saving is unknown")
     check_query(sql)
     return SavedQuery(name, sql.strip(), actor.strip())
 
@@ -428,7 +295,7 @@ def save_query(path: Path, query: SavedQuery, replace: bool = False) -> list[Sav
         queries = load_saved(path)
         exists = any(saved.name == query.name for saved in queries)
         if exists and not replace:
-            raise SqlPageError("sql.error.name_taken", f"a saved query named {query.name!r} exists", name=query.name)
+            raise QueryRefused("sql.error.name_taken", f"a saved query named {query.name!r} exists", name=query.name)
         queries = [saved for saved in queries if saved.name != query.name] + [query]
         _write(path, queries)
     return queries
@@ -439,6 +306,6 @@ def delete_query(path: Path, name: str) -> list[SavedQuery]:
         queries = load_saved(path)
         remaining = [saved for saved in queries if saved.name != name]
         if len(remaining) == len(queries):
-            raise SqlPageError("sql.error.not_saved", f"no saved query named {name!r}", name=name)
+            raise QueryRefused("sql.error.not_saved", f"no saved query named {name!r}", name=name)
         _write(path, remaining)
     return remaining

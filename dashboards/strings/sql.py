@@ -80,6 +80,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The query was stopped after {seconds} s. Narrow it (WHERE / LIMIT) and try again.",
     },
     "sql.error.failed": {"zh": "查询失败：{detail}", "en": "The query failed: {detail}"},
+    "sql.error.memory": {
+        "zh": "查询需要的内存超过了单个查询允许的 {limit}，已停止。请缩小范围（加 WHERE / LIMIT、少选列）后重试。",
+        "en": "The query needed more than the {limit} one query may use and was stopped. "
+              "Narrow it (WHERE / LIMIT, fewer columns) and try again.",
+    },
     "sql.error.store": {
         "zh": "无法读取已保存的查询（{path}）：{detail}",
         "en": "Cannot read the saved queries ({path}): {detail}",
