@@ -37,5 +37,5 @@ def client_for(source) -> dg.ConfigurableResource:
     if source.kind == "timesheet":
         from pipelines.timesheets.resources import TimesheetFolder
 
-        return TimesheetFolder(paths=[str(p) for p in source.paths])
+        return TimesheetFolder(paths=[str(p) for p in source.paths], max_file_mb=source.max_file_mb)
     raise ConfigError(f"source {source.name!r}: unknown kind {source.kind!r}")
