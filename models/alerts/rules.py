@@ -7,6 +7,11 @@ needs, kept as data so the text can be written in any language later.
 
 Every rule can be switched off, re-thresholded, re-graded or given
 recipients per project through `[[alerts.rules]]`; the defaults are below.
+
+Dates outside the calendar's span (`models.planning.bounds`, 1900-2200) are
+not dates anyone planned: the rules that count working days from a due date
+or a baseline skip them (`out_of_range_due_dates` counts them for the run's
+report), so one such task never stops the evaluation of every project.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from models.planning.bounds import MAX_DATE, MIN_DATE
 from warehouse.settings import Settings
 
 RULES = (
@@ -131,12 +137,21 @@ WHERE NOT t.is_deleted AND t.status_category <> 'done' AND t.project_key IS NOT 
 """
 
 
+IN_SPAN = f"BETWEEN DATE '{MIN_DATE.isoformat()}' AND DATE '{MAX_DATE.isoformat()}'"
+"""SQL condition for a date the working calendar can count with."""
+
+
+def out_of_range_due_dates(con: duckdb.DuckDBPyConnection) -> int:
+    """Open tasks whose due date the overdue and due-soon rules skip (outside 1900-2200)."""
+    return _rows(con, f"SELECT count(*) AS n FROM ({OPEN_TASKS}) WHERE due_date NOT {IN_SPAN}")[0]["n"]
+
+
 def _task_facts(row: dict[str, Any]) -> dict[str, Any]:
     return {"key": row.get("source_key") or row["task_id"], "title": row.get("title") or ""}
 
 
 def _overdue(ctx: EvaluationContext, config_of) -> Iterable[Finding]:
-    for row in _rows(ctx.con, OPEN_TASKS + " AND t.due_date < ?", [ctx.today]):
+    for row in _rows(ctx.con, OPEN_TASKS + f" AND t.due_date < ? AND t.due_date {IN_SPAN}", [ctx.today]):
         config = config_of(row["project_key"])
         late = (ctx.today - row["due_date"]).days
         if late <= (config.days or 0):
@@ -167,7 +182,7 @@ def _due_soon(ctx: EvaluationContext, config_of) -> Iterable[Finding]:
 
 
 def _baseline_slip(ctx: EvaluationContext, config_of) -> Iterable[Finding]:
-    sql = """
+    sql = f"""
     WITH latest AS (
         SELECT project_key, arg_max(baseline_id, created_at) AS baseline_id, arg_max(name, created_at) AS name
         FROM baselines GROUP BY project_key)
@@ -179,11 +194,11 @@ def _baseline_slip(ctx: EvaluationContext, config_of) -> Iterable[Finding]:
     JOIN tasks t ON t.task_id = b.task_id AND t.project_key = l.project_key
     LEFT JOIN plan_tasks p ON p.task_id = t.task_id
     LEFT JOIN plan_schedule s ON s.task_id = t.task_id
-    WHERE NOT t.is_deleted AND t.status_category <> 'done' AND b.planned_finish IS NOT NULL
+    WHERE NOT t.is_deleted AND t.status_category <> 'done' AND b.planned_finish {IN_SPAN}
     """
     for row in _rows(ctx.con, sql):
         current = row["current_finish"]
-        if current is None or current <= row["baseline_finish"]:
+        if current is None or current <= row["baseline_finish"] or current > MAX_DATE:
             continue
         config = config_of(row["project_key"])
         slip = ctx.workdays_between(row["baseline_finish"], current) - 1

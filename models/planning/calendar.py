@@ -20,6 +20,13 @@ Indices are relative to an *anchor* (index 0 is the first working day on or afte
 it). The anchor is fixed on first use, and the covered range grows lazily in both
 directions without renumbering, so an index stays valid for the lifetime of the
 calendar instance. Indices from two calendar instances are not comparable.
+
+The calendar spans ``bounds.MIN_DATE..MAX_DATE`` (1900-2200) and has no working days
+outside it: a date before 1900 rolls forward to the first working day of 1900 (and
+backward to the index just before it), a date after 2200 to the index just after the
+last working day of 2200, so one absurd date in an array never makes a lookup raise.
+Only asking for the *date* of an index beyond the span does (``CalendarRangeError``):
+that is a schedule running past 2200, which the caller reports for its project.
 """
 
 from __future__ import annotations
@@ -32,10 +39,13 @@ import chinese_calendar
 import holidays as holidays_lib
 import numpy as np
 
+from models.planning.bounds import MAX_DATE, MIN_DATE
+
 Roll = Literal["forward", "backward"]
 
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
-_MIN_YEAR, _MAX_YEAR = 1900, 2200
+_MIN_YEAR, _MAX_YEAR = MIN_DATE.year, MAX_DATE.year
+_MIN_DAY, _MAX_DAY = np.datetime64(MIN_DATE, "D"), np.datetime64(MAX_DATE, "D")
 _CN_DATA_YEARS = (
     min(d.year for d in chinese_calendar.holidays),
     max(d.year for d in chinese_calendar.holidays),
@@ -59,6 +69,10 @@ def _to_days(values) -> tuple[np.ndarray, bool]:
     if array.dtype.kind == "M":
         return array.astype("datetime64[D]"), False
     return np.array([_to_day(v) for v in array.ravel()], dtype="datetime64[D]").reshape(array.shape), False
+
+
+class CalendarRangeError(ValueError):
+    """A working-day index whose date would fall outside the calendar's span (1900-2200)."""
 
 
 def _as_date(day: np.datetime64) -> date:
@@ -163,26 +177,33 @@ class WorkCalendar:
         self._days = self._lo + np.flatnonzero(self._mask).astype("timedelta64[D]")
         self._base = base
 
-    def _extend_years(self, earlier: int = 0, later: int = 0) -> None:
-        """Grow the covered range by whole years; existing indices keep their meaning."""
-        lo_year = int(self._lo.astype("datetime64[Y]").astype(np.int64)) + 1970 - earlier
-        hi_year = int(self._hi.astype("datetime64[Y]").astype(np.int64)) + 1970 + later
-        if lo_year < _MIN_YEAR or hi_year > _MAX_YEAR + 1:
-            raise ValueError(f"calendar range {lo_year}..{hi_year - 1} is outside {_MIN_YEAR}..{_MAX_YEAR}")
+    def _extend_years(self, earlier: int = 0, later: int = 0) -> bool:
+        """Grow the covered range by whole years, never past 1900-2200; existing indices keep their meaning.
+
+        Returns whether anything was added (False once the range already reaches the limit asked for).
+        """
+        current_lo = int(self._lo.astype("datetime64[Y]").astype(np.int64)) + 1970
+        current_hi = int(self._hi.astype("datetime64[Y]").astype(np.int64)) + 1970
+        lo_year = max(current_lo - earlier, _MIN_YEAR)
+        hi_year = min(current_hi + later, _MAX_YEAR + 1)
+        if lo_year == current_lo and hi_year == current_hi:
+            return False
         base = self._base
-        if earlier:
+        if lo_year < current_lo:
             new_lo = np.datetime64(f"{lo_year}-01-01", "D")
             head = self._working_mask(new_lo, self._lo)
             base -= int(head.sum())
             self._mask = np.concatenate((head, self._mask))
             self._lo = new_lo
-        if later:
+        if hi_year > current_hi:
             new_hi = np.datetime64(f"{hi_year}-01-01", "D")
             self._mask = np.concatenate((self._mask, self._working_mask(self._hi, new_hi)))
             self._hi = new_hi
         self._rebuild(base)
+        return True
 
     def _cover_days(self, days: np.ndarray) -> None:
+        """Build the range for dates already clipped to 1900-2200."""
         if days.size == 0:
             self._ensure_anchor(None)
             return
@@ -197,17 +218,33 @@ class WorkCalendar:
     def _cover_indices(self, lo: int, hi: int) -> None:
         self._ensure_anchor(None)
         while lo < self._base:
-            self._extend_years(earlier=max(1, (self._base - lo) // 240 + 1))
+            if not self._extend_years(earlier=max(1, (self._base - lo) // 240 + 1)):
+                raise CalendarRangeError(f"a working day before {MIN_DATE.isoformat()} was asked for: "
+                                         "the schedule starts before the calendar does")
         while hi >= self._base + self._days.size:
-            self._extend_years(later=max(1, (hi - self._base - self._days.size) // 240 + 1))
+            if not self._extend_years(later=max(1, (hi - self._base - self._days.size) // 240 + 1)):
+                raise CalendarRangeError(f"a working day after {MAX_DATE.isoformat()} was asked for: "
+                                         "the schedule runs longer than the calendar covers")
+
+    def _in_span(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Days clipped to 1900-2200 and built, with masks of those that were before and after it (None: none)."""
+        before, after = days < _MIN_DAY, days > _MAX_DAY
+        has_before, has_after = bool(before.any()), bool(after.any())
+        if has_before or has_after:
+            days = np.clip(days, _MIN_DAY, _MAX_DAY)
+        self._cover_days(days)
+        return days, (before if has_before else None), (after if has_after else None)
 
     # -------------------------------------------------------------- conversions
 
     def is_workday(self, dates) -> bool | np.ndarray:
         """Whether each date is a working day (scalar in, bool out; array in, bool array out)."""
         days, scalar = _to_days(dates)
-        self._cover_days(days)
+        days, before, after = self._in_span(days)
         result = self._mask[(days - self._lo).astype(np.int64)]
+        for outside in (before, after):
+            if outside is not None:
+                result[outside] = False
         return bool(result[0]) if scalar else result
 
     def index_of(self, dates, roll: Roll = "forward") -> int | np.ndarray:
@@ -226,15 +263,20 @@ class WorkCalendar:
                 if roll == "forward":
                     return int(self._base + self._cum[offset])
                 return int(self._base + self._cum[offset + 1] - 1)
-        days, scalar = _to_days(dates)
-        self._cover_days(days)
-        offset = (days - self._lo).astype(np.int64)
-        if roll == "forward":
-            result = self._base + self._cum[offset]
-        elif roll == "backward":
-            result = self._base + self._cum[offset + 1] - 1
-        else:
+        if roll not in ("forward", "backward"):
             raise ValueError(f"roll must be 'forward' or 'backward', not {roll!r}")
+        days, scalar = _to_days(dates)
+        days, before, after = self._in_span(days)
+        offset = (days - self._lo).astype(np.int64)
+        forward = self._base + self._cum[offset]
+        backward = self._base + self._cum[offset + 1] - 1
+        # no working days outside the span: before 1900 the next one is the first of 1900 (forward)
+        # and the previous one is just before it; after 2200 the reverse
+        if before is not None:
+            backward[before] = forward[before] - 1
+        if after is not None:
+            forward[after] = backward[after] + 1
+        result = forward if roll == "forward" else backward
         return int(result[0]) if scalar else result
 
     def date_of(self, indices) -> date | np.ndarray:

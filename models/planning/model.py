@@ -77,6 +77,17 @@ class Assignment:
     units: float = 1.0
 
 
+@dataclass(frozen=True)
+class Adjustment:
+    """A source value the planning engine could not use as it stands, and what it did instead."""
+
+    task_id: str | None
+    """The task it belongs to; None for a project-level value (the project's start or due date)."""
+    field: str
+    message: str
+    """What was wrong and what was done ("due_date 0001-01-01 is outside 1900-01-01..2200-12-31: ignored")."""
+
+
 @dataclass
 class Plan:
     tasks: list[PlanTask]
@@ -88,6 +99,8 @@ class Plan:
     status_date: date | None = None
     """'Today' for scheduling: remaining work of unfinished tasks starts no earlier than this."""
     name: str = ""
+    adjustments: list[Adjustment] = field(default_factory=list)
+    """Values dropped or capped while the plan was built from source data (``models.planning.bounds``)."""
 
     def task(self, task_id: str) -> PlanTask:
         for task in self.tasks:

@@ -4,17 +4,23 @@ Ticket systems rarely hold a full plan, so durations fall back in a fixed,
 documented order: planned dates → estimate hours (8 h a working day) → story
 points (one point ≈ one working day) → a default by type. Plan edits
 (`plan_tasks`, `plan_dependencies`) override what the tools say.
+
+Whatever the warehouse holds, a plan is always built: a date outside the
+calendar's span (`bounds.MIN_DATE..MAX_DATE`) is ignored, and a duration or lag
+beyond `bounds.MAX_TASK_WORKDAYS` is capped, each recorded on `Plan.adjustments`
+with the reason.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 
 import duckdb
 
-from models.planning.model import Assignment, Plan, PlanLink, PlanTask, Resource
+from models.planning.bounds import MAX_TASK_WORKDAYS, as_day, date_in_range, out_of_range_reason
+from models.planning.model import Adjustment, Assignment, Plan, PlanLink, PlanTask, Resource
 
 HOURS_PER_DAY = 8.0
 DEFAULT_DAYS_BY_TYPE = {"epic": 0.0, "feature": 5.0, "task": 3.0, "subtask": 1.0, "bug": 1.0}
@@ -27,21 +33,48 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
 
-def _as_date(value) -> date | None:
-    if value is None:
-        return None
-    return value.date() if isinstance(value, datetime) else value
+TASK_DATES = ("planned_start", "planned_finish", "due_date", "started_at", "resolved_at")
 
 
-def _duration_days(row: dict, workdays_between) -> float:
+def _usable(value) -> bool:
+    """An estimate or story-point count that can be turned into days (set, finite, above zero)."""
+    return value is not None and math.isfinite(value) and value > 0
+
+
+def _duration_days(row: dict, workdays_between) -> tuple[float, str]:
+    """Working days of a task and where they came from (the fallback order in the module docstring)."""
     start, finish = row["planned_start"], row["planned_finish"]
     if start and finish and finish >= start:
-        return float(max(1, workdays_between(start, finish)))
-    if row["estimate_hours"]:
-        return float(max(1, math.ceil(row["estimate_hours"] / HOURS_PER_DAY)))
-    if row["story_points"]:
-        return float(max(1, math.ceil(row["story_points"])))
-    return DEFAULT_DAYS_BY_TYPE.get(row["type_category"] or "task", 3.0)
+        return float(max(1, workdays_between(start, finish))), "planned dates"
+    if _usable(row["estimate_hours"]):
+        return float(max(1, math.ceil(row["estimate_hours"] / HOURS_PER_DAY))), "estimate_hours"
+    if _usable(row["story_points"]):
+        return float(max(1, math.ceil(row["story_points"]))), "story_points"
+    return DEFAULT_DAYS_BY_TYPE.get(row["type_category"] or "task", 3.0), "type default"
+
+
+def _drop_bad_dates(row: dict, names: tuple[str, ...], task_id: str | None, notes: list[Adjustment]) -> set[str]:
+    """Set each date outside the calendar's span to None, noting why; the names of those dropped."""
+    dropped = set()
+    for name in names:
+        value = row[name]
+        if value is not None and not date_in_range(value):
+            notes.append(Adjustment(task_id, name, out_of_range_reason(name, value)))
+            row[name] = None
+            dropped.add(name)
+    return dropped
+
+
+def _capped(days: float, what: str, task_id: str, notes: list[Adjustment]) -> float:
+    if math.isnan(days):
+        notes.append(Adjustment(task_id, what, f"{what} is not a number: 0 used"))
+        return 0.0
+    if abs(days) <= MAX_TASK_WORKDAYS:
+        return days
+    capped = math.copysign(MAX_TASK_WORKDAYS, days)
+    notes.append(Adjustment(task_id, what, f"{what} of {days:g} working days is beyond the "
+                                           f"{MAX_TASK_WORKDAYS}-working-day bound: capped at {capped:g}"))
+    return capped
 
 
 def load_plans(
@@ -91,12 +124,23 @@ def load_plans(
     by_project: dict[str, list[PlanTask]] = defaultdict(list)
     project_of: dict[str, str] = {}
     project_start: dict[str, date | None] = {}
+    notes: dict[str, list[Adjustment]] = defaultdict(list)
     for row in tasks:
+        project_notes = notes[row["project_key"]]
+        if row["project_key"] not in project_start:
+            _drop_bad_dates(row, ("project_start",), None, project_notes)
+        dropped = _drop_bad_dates(row, TASK_DATES, row["task_id"], project_notes)
         done = row["status_category"] == "done"
         is_summary = row["task_id"] in has_children
-        duration = 0.0 if is_summary else _duration_days(row, workdays_between)
-        actual_start = _as_date(row["started_at"])
-        actual_finish = _as_date(row["resolved_at"]) if done else None
+        duration = 0.0
+        if not is_summary:
+            duration, source = _duration_days(row, workdays_between)
+            duration = _capped(duration, f"duration from {source}", row["task_id"], project_notes)
+        actual_start = as_day(row["started_at"])
+        actual_finish = as_day(row["resolved_at"]) if done else None
+        if done and "resolved_at" in dropped:
+            # done, but the resolution date is unusable: it finished by today at the latest
+            actual_finish = status_date
         if actual_finish and not actual_start:
             actual_start = actual_finish
         task = PlanTask(
@@ -124,7 +168,8 @@ def load_plans(
         ids = {t.task_id for t in project_tasks}
         summaries = {t.task_id for t in project_tasks if t.is_summary}
         project_links = [
-            PlanLink(l["from_task_id"], l["to_task_id"], l["dependency"] or "FS", float(l["lag_days"] or 0.0))
+            PlanLink(l["from_task_id"], l["to_task_id"], l["dependency"] or "FS",
+                     _capped(float(l["lag_days"] or 0.0), "link lag", l["to_task_id"], notes[project_key]))
             for l in links
             if l["from_task_id"] in ids and l["to_task_id"] in ids
             and l["from_task_id"] not in summaries and l["to_task_id"] not in summaries
@@ -139,5 +184,6 @@ def load_plans(
                 (t.actual_start for t in project_tasks if t.actual_start), default=status_date),
             status_date=status_date,
             name=project_key,
+            adjustments=notes[project_key],
         )
     return plans

@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from models.alerts.rules import Finding, evaluate_rules, evaluation_context
+from models.alerts.rules import Finding, evaluate_rules, evaluation_context, out_of_range_due_dates
+from models.planning.bounds import MAX_DATE, MIN_DATE
 from models.alerts.text import describe, say, state_note
 from pipelines.alerts.channels import AlertMessage, DeliveryResult, deliver
 from warehouse.alert_store import (
@@ -65,6 +66,8 @@ class AlertRunReport:
     resolved: int
     channels: list[ChannelReport] = field(default_factory=list)
     deliveries: list[DeliveryResult] = field(default_factory=list)
+    skipped_due_dates: int = 0
+    """Open tasks whose due date is outside 1900-2200, which the date rules skip."""
 
     @property
     def failed(self) -> bool:
@@ -229,6 +232,10 @@ def run_alerts(
     environ = os.environ if environ is None else environ
     with open_reader(settings, live_edits=True) as con:
         findings = evaluate_rules(evaluation_context(con, settings, now))
+        skipped = out_of_range_due_dates(con)
+    if skipped:
+        log.warning("%s open task(s) have a due date outside %s..%s; the date rules skip them",
+                    skipped, MIN_DATE, MAX_DATE)
     local_now = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(settings.calendar.timezone))
     quiet = in_quiet_hours(settings.alerts.quiet_hours, local_now)
     evaluation = apply_findings(settings, [_record(f) for f in findings], now, quiet=quiet)
@@ -242,7 +249,8 @@ def run_alerts(
     ]
     people = _people(settings)
     report = AlertRunReport(len(findings), evaluation.raised, len(notifications), evaluation.unchanged,
-                            evaluation.muted, evaluation.quiet, evaluation.resolved)
+                            evaluation.muted, evaluation.quiet, evaluation.resolved,
+                            skipped_due_dates=skipped)
     accepted: dict[str, dict] = {}
     covered_any: set[str] = set()
     log_rows: list[dict[str, Any]] = []
@@ -349,6 +357,9 @@ def format_report(report: AlertRunReport) -> str:
         lines.append(f"{c.name:<24} {c.kind:<9} {c.raised:>7} {c.delivered:>10} {c.suppressed:>11} {c.failed:>7}")
     if not report.channels:
         lines.append("(no [[alerts.channels]] configured: alerts are stored and shown on the dashboard only)")
+    if report.skipped_due_dates:
+        lines.append(f"{report.skipped_due_dates} open task(s) have a due date outside {MIN_DATE}..{MAX_DATE}: "
+                     "the overdue and due-soon rules skip them")
     for d in report.deliveries:
         if not d.ok:
             lines.append(f"FAILED {d.channel}: {d.error} (after {d.attempts} attempt(s))")
