@@ -1,25 +1,33 @@
 """The planning engine run over every project in the warehouse: CPM, Monte Carlo, earned value.
 
 Each function reads plans from an open warehouse connection and returns rows
-for one output table; the pipeline writes them. A project whose plan cannot
-be scheduled (a dependency cycle) is reported, not allowed to stop the others.
+for one output table; the pipeline writes them. Every stage of every project
+(``schedule``, ``forecast``, ``earned_value``) runs on its own: when one fails
+(a dependency cycle, a forecast running past the calendar's end, anything else)
+that project gets a ``planning_errors`` row with outcome ``failed`` naming the
+stage and the error, and every other project and stage goes on. Source values
+the engine had to drop or cap (``models.planning.bounds``) are rows with outcome
+``adjusted``: the project was planned without them.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 import duckdb
 import numpy as np
 
+from models.planning.bounds import MAX_TASK_WORKDAYS, date_in_range, out_of_range_reason
 from models.planning.calendar import WorkCalendar
 from models.planning.cpm import schedule
 from models.planning.evm import earned_value
 from models.planning.forecast import LognormalDurations, PertDurations, simulate
 from models.planning.model import Plan
-from models.planning.network import CycleError, Network
+from models.planning.network import Network
 from models.planning.warehouse_plan import load_plans
 
 log = logging.getLogger(__name__)
@@ -33,7 +41,21 @@ class PlanningOutputs:
     violation_rows: list[dict] = field(default_factory=list)
     forecast_rows: list[dict] = field(default_factory=list)
     earned_value_rows: list[dict] = field(default_factory=list)
-    problems: dict[str, str] = field(default_factory=dict)
+    error_rows: list[dict] = field(default_factory=list)
+    """Rows for `planning_errors`: a stage that failed for a project, or a value dropped or capped."""
+
+    @property
+    def failures(self) -> dict[str, dict[str, str]]:
+        """Failed stages per project: ``{project_key: {stage: error message}}``."""
+        failed: dict[str, dict[str, str]] = {}
+        for row in self.error_rows:
+            if row["outcome"] == "failed":
+                failed.setdefault(row["project_key"], {})[row["stage"]] = row["message"]
+        return failed
+
+    @property
+    def adjusted(self) -> int:
+        return sum(1 for row in self.error_rows if row["outcome"] == "adjusted")
 
 
 def _now() -> datetime:
@@ -45,20 +67,29 @@ def _schedulable(plan: Plan) -> bool:
 
 
 def predicted_durations(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[float, float]]:
-    """Total-duration P50/P90 per open task from the prediction models (empty before the first scoring)."""
-    return {
-        task_id: (float(p50), float(p90))
-        for task_id, p50, p90 in con.execute(
-            """SELECT task_id, duration_p50_days, duration_p90_days FROM task_predictions
-               WHERE duration_p50_days IS NOT NULL AND duration_p90_days IS NOT NULL"""
-        ).fetchall()
-    }
+    """Total-duration P50/P90 per open task from the prediction models (empty before the first scoring).
+
+    Non-finite values are skipped (the task falls back to PERT), and both are bounded by
+    ``MAX_TASK_WORKDAYS`` whatever the table holds, so a stale prediction cannot push a
+    forecast past the calendar.
+    """
+    predictions = {}
+    for task_id, p50, p90 in con.execute(
+        """SELECT task_id, duration_p50_days, duration_p90_days FROM task_predictions
+           WHERE duration_p50_days IS NOT NULL AND duration_p90_days IS NOT NULL"""
+    ).fetchall():
+        if math.isfinite(p50) and math.isfinite(p90):
+            p50 = min(max(float(p50), 0.0), MAX_TASK_WORKDAYS)
+            predictions[task_id] = (p50, min(max(float(p90), p50), MAX_TASK_WORKDAYS))
+    return predictions
 
 
 def duration_model(network: Network, predictions: dict[str, tuple[float, float]]):
     """Per-task distributions: the prediction models' P50/P90 where present, three-point PERT elsewhere.
 
-    Returns the sampler and how many tasks use predictions (reported as the forecast method).
+    Lognormal draws are capped at ``MAX_TASK_WORKDAYS``: a wide P50/P90 pair has a tail
+    that would otherwise reach centuries. Returns the sampler and how many tasks use
+    predictions (reported as the forecast method).
     """
     used = [i for i, task_id in enumerate(network.task_ids) if task_id in predictions]
     if not used:
@@ -74,7 +105,9 @@ def duration_model(network: Network, predictions: dict[str, tuple[float, float]]
     mask[used] = True
 
     def sample(rng, runs):
-        return np.where(mask, lognormal.sample(rng, runs), pert.sample(rng, runs))
+        draws = lognormal.sample(rng, runs)
+        np.minimum(draws, MAX_TASK_WORKDAYS, out=draws)
+        return np.where(mask, draws, pert.sample(rng, runs))
 
     return sample, len(used)
 
@@ -83,13 +116,77 @@ def project_due_dates(con: duckdb.DuckDBPyConnection) -> dict[str, date | None]:
     return dict(con.execute("SELECT project_key, due_date FROM projects").fetchall())
 
 
+def _error_row(project_key: str, stage: str, outcome: str, message: str, computed_at: datetime,
+               task_id: str | None = None) -> dict:
+    return {"project_key": project_key, "stage": stage, "outcome": outcome, "task_id": task_id,
+            "message": message, "computed_at": computed_at}
+
+
+def _attempt(outputs: PlanningOutputs, project_key: str, stage: str, computed_at: datetime, work: Callable,
+             *args):
+    """``work(*args)`` as one stage of one project; on any error record a `failed` row and return None."""
+    try:
+        return work(*args)
+    except Exception as error:  # one project's failure must never stop the others
+        message = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
+        if isinstance(error, ValueError):
+            log.warning("planning %s failed for project %s: %s", stage, project_key, message)
+        else:
+            log.exception("planning %s failed for project %s", stage, project_key)
+        outputs.error_rows.append(_error_row(project_key, stage, "failed", message or type(error).__name__,
+                                             computed_at))
+        return None
+
+
+def _schedule(plan: Plan, calendar: WorkCalendar):
+    network = Network.from_plan(plan)
+    cpm = schedule(network, calendar)
+    rows = list(cpm.frame.iter_rows(named=True))
+    return network, cpm, rows
+
+
+def _forecast(network: Network, predictions, calendar: WorkCalendar, runs: int, due_date: date | None):
+    """Per-task forecast columns and the project's forecast row (without the bookkeeping keys)."""
+    durations, predicted = duration_model(network, predictions)
+    mc = simulate(network, durations=durations, runs=runs, seed=FORECAST_SEED, calendar=calendar)
+    per_task = {row["task_id"]: row for row in mc.frame.iter_rows(named=True)}
+    row = {
+        "method": f"network ({predicted} predicted durations, PERT elsewhere)" if predicted else "network (PERT)",
+        "runs": runs,
+        "finish_p50": mc.project_finish_date(50),
+        "finish_p85": mc.project_finish_date(85),
+        "finish_p95": mc.project_finish_date(95),
+        "due_date": due_date,
+        "probability_on_time": mc.probability_finish_by(due_date) if due_date else None,
+    }
+    return per_task, row
+
+
+def _earned_value(con, plan: Plan, project_key: str, status_date: date, calendar: WorkCalendar,
+                  early_dates: dict, rate: float | None, budget: float | None) -> dict:
+    for task in plan.tasks:
+        # Tools without planned dates (GitLab, GitHub) get the CPM dates as the plan PV is measured against.
+        if task.start is None and task.finish is None and task.task_id in early_dates:
+            task.start, task.finish = early_dates[task.task_id]
+    hours_to_date = con.execute(
+        """SELECT coalesce(sum(w.hours), 0) FROM worklogs w JOIN tasks t USING (task_id)
+           WHERE t.project_key = ? AND w.started_at::DATE <= ?""",
+        [project_key, status_date],
+    ).fetchall()[0][0]
+    value = earned_value(
+        plan, status_date, hourly_rate=rate or 0.0, worklog_hours_to_date=float(hours_to_date),
+        budget_at_completion=budget, calendar=calendar, project_key=project_key,
+    )
+    return value.row()
+
+
 def plan_portfolio(
     con: duckdb.DuckDBPyConnection,
     calendar: WorkCalendar,
     status_date: date,
     runs: int = FORECAST_RUNS,
 ) -> PlanningOutputs:
-    """Critical path, finish forecast and earned value for every project."""
+    """Critical path, finish forecast and earned value for every project, each stage failing on its own."""
     plans = load_plans(con, status_date, calendar.workdays_between)
     due = project_due_dates(con)
     predictions = predicted_durations(con)
@@ -100,19 +197,23 @@ def plan_portfolio(
     for project_key, plan in sorted(plans.items()):
         if not _schedulable(plan):
             continue
-        try:
-            network = Network.from_plan(plan)
-            cpm = schedule(plan, calendar)
-        except (CycleError, ValueError) as error:
-            outputs.problems[project_key] = str(error)
-            log.warning("project %s cannot be scheduled: %s", project_key, error)
+        for note in plan.adjustments:
+            outputs.error_rows.append(_error_row(project_key, "plan", "adjusted", note.message, computed_at,
+                                                 note.task_id))
+        due_date = due.get(project_key)
+        if not date_in_range(due_date):
+            outputs.error_rows.append(_error_row(project_key, "plan", "adjusted",
+                                                 out_of_range_reason("project due_date", due_date), computed_at))
+            due_date = None
+        scheduled = _attempt(outputs, project_key, "schedule", computed_at, _schedule, plan, calendar)
+        if scheduled is None:
             continue
-        durations, predicted = duration_model(network, predictions)
-        mc = simulate(network, durations=durations, runs=runs, seed=FORECAST_SEED, calendar=calendar)
-        mc_frame = {row["task_id"]: row for row in mc.frame.iter_rows(named=True)}
-        early_dates = {r["task_id"]: (r["early_start"], r["early_finish"]) for r in cpm.frame.iter_rows(named=True)}
-        for row in cpm.frame.iter_rows(named=True):
-            forecast = mc_frame.get(row["task_id"], {})
+        network, cpm, cpm_rows = scheduled
+        forecast = _attempt(outputs, project_key, "forecast", computed_at, _forecast,
+                            network, predictions, calendar, runs, due_date)
+        per_task, forecast_row = forecast if forecast is not None else ({}, None)
+        for row in cpm_rows:
+            task_forecast = per_task.get(row["task_id"], {})
             outputs.schedule_rows.append({
                 "project_key": project_key,
                 "task_id": row["task_id"],
@@ -123,10 +224,10 @@ def plan_portfolio(
                 "total_float_days": row["total_float_days"],
                 "free_float_days": row["free_float_days"],
                 "is_critical": row["is_critical"],
-                "criticality_index": forecast.get("criticality_index"),
-                "finish_p50": forecast.get("p50_finish"),
-                "finish_p85": forecast.get("p85_finish"),
-                "finish_p95": forecast.get("p95_finish"),
+                "criticality_index": task_forecast.get("criticality_index"),
+                "finish_p50": task_forecast.get("p50_finish"),
+                "finish_p85": task_forecast.get("p85_finish"),
+                "finish_p95": task_forecast.get("p95_finish"),
                 "computed_at": computed_at,
             })
         for violation in cpm.violations:
@@ -138,33 +239,15 @@ def plan_portfolio(
                 "late_by_days": float(violation.days),
                 "computed_at": computed_at,
             })
-        due_date = due.get(project_key)
-        outputs.forecast_rows.append({
-            "project_key": project_key,
-            "as_of": status_date,
-            "method": f"network ({predicted} predicted durations, PERT elsewhere)" if predicted else "network (PERT)",
-            "runs": runs,
-            "finish_p50": mc.project_finish_date(50),
-            "finish_p85": mc.project_finish_date(85),
-            "finish_p95": mc.project_finish_date(95),
-            "due_date": due_date,
-            "probability_on_time": mc.probability_finish_by(due_date) if due_date else None,
-            "critical_tasks": int(sum(1 for r in cpm.frame["is_critical"] if r)),
-            "computed_at": computed_at,
-        })
-        for task in plan.tasks:
-            # Tools without planned dates (GitLab, GitHub) get the CPM dates as the plan PV is measured against.
-            if task.start is None and task.finish is None and task.task_id in early_dates:
-                task.start, task.finish = early_dates[task.task_id]
-        hours_to_date = con.execute(
-            """SELECT coalesce(sum(w.hours), 0) FROM worklogs w JOIN tasks t USING (task_id)
-               WHERE t.project_key = ? AND w.started_at::DATE <= ?""",
-            [project_key, status_date],
-        ).fetchall()[0][0]
-        value = earned_value(
-            plan, status_date, hourly_rate=rates.get(project_key) or 0.0,
-            worklog_hours_to_date=float(hours_to_date), budget_at_completion=budgets.get(project_key),
-            calendar=calendar, project_key=project_key,
-        )
-        outputs.earned_value_rows.append(dict(value.row(), project_key=project_key, computed_at=computed_at))
+        if forecast_row is not None:
+            outputs.forecast_rows.append({
+                "project_key": project_key, "as_of": status_date, **forecast_row,
+                "critical_tasks": int(sum(1 for r in cpm_rows if r["is_critical"])), "computed_at": computed_at,
+            })
+        early_dates = {r["task_id"]: (r["early_start"], r["early_finish"]) for r in cpm_rows}
+        value = _attempt(outputs, project_key, "earned_value", computed_at, _earned_value,
+                         con, plan, project_key, status_date, calendar, early_dates, rates.get(project_key),
+                         budgets.get(project_key))
+        if value is not None:
+            outputs.earned_value_rows.append(dict(value, project_key=project_key, computed_at=computed_at))
     return outputs

@@ -21,6 +21,8 @@ cannot finish before the time it has already taken), ``P90 ≥ P50 ≥ 0``, and
 ``remaining = total − elapsed`` where *elapsed* is ``active_workdays`` at ``as_of``
 (working days since the start, as-of day included). So ``remaining`` counts working
 days after the as-of day: the expected finish is ``calendar.add_workdays(as_of, remaining)``.
+Remaining days never exceed ``models.planning.bounds.MAX_TASK_WORKDAYS`` (see there why):
+a ticket open for a decade is predicted to take at most that much longer.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from models.planning.bounds import MAX_TASK_WORKDAYS
 from models.planning.calendar import WorkCalendar
 from models.prediction.features import (
     CATEGORICAL_FEATURES,
@@ -269,9 +272,10 @@ class DurationModel(BaseEstimator):
     def predict(self, frame: pl.DataFrame) -> pl.DataFrame:
         """P50 / P90 total and remaining working days per feature row, in input order.
 
-        ``P90 ≥ P50 ≥ 0`` and ``total ≥ elapsed`` always hold; a task already done at
-        ``as_of`` has nothing remaining. Predictions are null only when the model was
-        fitted on no usable rows at all (there is nothing to base a baseline on).
+        ``P90 ≥ P50 ≥ 0``, ``total ≥ elapsed`` and ``remaining ≤ MAX_TASK_WORKDAYS`` always
+        hold; a task already done at ``as_of`` has nothing remaining. Predictions are null
+        only when the model was fitted on no usable rows at all (there is nothing to base a
+        baseline on).
         """
         check_is_fitted(self, "fallback_used_")
         if self.fallback_used_:
@@ -285,6 +289,7 @@ class DurationModel(BaseEstimator):
         done = _column(frame, "is_done", 0.0) > 0
         total50 = np.maximum(np.maximum(p50, 0.0), elapsed)
         total90 = np.maximum(p90, total50)
+        total50, total90 = (np.minimum(total, elapsed + MAX_TASK_WORKDAYS) for total in (total50, total90))
         remaining50 = np.where(done, 0.0, total50 - elapsed)
         remaining90 = np.where(done, 0.0, total90 - elapsed)
         return pl.DataFrame({

@@ -68,6 +68,8 @@ class AlertRunReport:
     deliveries: list[DeliveryResult] = field(default_factory=list)
     skipped_due_dates: int = 0
     """Open tasks whose due date is outside 1900-2200, which the date rules skip."""
+    impact_errors: dict[str, str] = field(default_factory=dict)
+    """Projects whose alerts went out without impact and options, with the first error."""
 
     @property
     def failed(self) -> bool:
@@ -96,8 +98,13 @@ def _slip_days(rule: str, facts: Mapping[str, Any]) -> float:
     return 2.0
 
 
-def _enrich(settings: Settings, notifications: Sequence[Notification], now: datetime) -> dict[str, dict]:
-    """Impact on milestones and the project end, and the planning engine's re-plan options, per alert."""
+def _enrich(settings: Settings, notifications: Sequence[Notification],
+            now: datetime) -> tuple[dict[str, dict], dict[str, str]]:
+    """Impact on milestones and the project end, and the planning engine's re-plan options, per alert.
+
+    Also returns the projects where that failed, with the first error: such an alert goes
+    out without impact, and the other alerts and projects are not affected.
+    """
     from models.planning.calendar import WorkCalendar
     from models.planning.impact import replan_options, slip_impact
     from models.planning.warehouse_plan import load_plans
@@ -110,12 +117,17 @@ def _enrich(settings: Settings, notifications: Sequence[Notification], now: date
             if len(wanted[alert["project_key"]]) < ENRICH_LIMIT_PER_PROJECT:
                 wanted[alert["project_key"]].append(alert)
     if not wanted:
-        return {}
+        return {}, {}
     calendar = WorkCalendar(settings.calendar.country or None)
     status_date = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(settings.calendar.timezone)).date()
     enriched: dict[str, dict] = {}
-    with open_reader(settings, live_edits=True) as con:
-        plans = load_plans(con, status_date, calendar.workdays_between, sorted(wanted))
+    errors: dict[str, str] = {}
+    try:
+        with open_reader(settings, live_edits=True) as con:
+            plans = load_plans(con, status_date, calendar.workdays_between, sorted(wanted))
+    except Exception as error:  # impact is a nicety; the alerts go out without it
+        log.exception("no plans for alert impact")
+        return {}, {key: f"plans not loaded: {error}" for key in wanted}
     for project_key, alerts in wanted.items():
         plan = plans.get(project_key)
         if plan is None:
@@ -128,8 +140,9 @@ def _enrich(settings: Settings, notifications: Sequence[Notification], now: date
             try:
                 impact = slip_impact(plan, calendar, alert["task_id"], slip)
                 options = replan_options(plan, calendar, alert["task_id"], slip)
-            except (ValueError, KeyError) as error:
+            except Exception as error:  # one task's impact never holds back the others
                 log.warning("no impact for %s: %s", alert["alert_id"], error)
+                errors.setdefault(project_key, f"{alert['task_id']}: {error}")
                 continue
             enriched[alert["alert_id"]] = {
                 "impact": {
@@ -144,7 +157,7 @@ def _enrich(settings: Settings, notifications: Sequence[Notification], now: date
                 },
                 "options": [_option_facts(o) for o in options],
             }
-    return enriched
+    return enriched, errors
 
 
 def _option_facts(option) -> dict[str, Any]:
@@ -239,7 +252,7 @@ def run_alerts(
     local_now = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(settings.calendar.timezone))
     quiet = in_quiet_hours(settings.alerts.quiet_hours, local_now)
     evaluation = apply_findings(settings, [_record(f) for f in findings], now, quiet=quiet)
-    extra = _enrich(settings, evaluation.notifications, now)
+    extra, impact_errors = _enrich(settings, evaluation.notifications, now)
     if extra:
         update_facts(settings, extra)
     notifications = [
@@ -250,7 +263,7 @@ def run_alerts(
     people = _people(settings)
     report = AlertRunReport(len(findings), evaluation.raised, len(notifications), evaluation.unchanged,
                             evaluation.muted, evaluation.quiet, evaluation.resolved,
-                            skipped_due_dates=skipped)
+                            skipped_due_dates=skipped, impact_errors=impact_errors)
     accepted: dict[str, dict] = {}
     covered_any: set[str] = set()
     log_rows: list[dict[str, Any]] = []
@@ -360,6 +373,8 @@ def format_report(report: AlertRunReport) -> str:
     if report.skipped_due_dates:
         lines.append(f"{report.skipped_due_dates} open task(s) have a due date outside {MIN_DATE}..{MAX_DATE}: "
                      "the overdue and due-soon rules skip them")
+    for project_key, error in sorted(report.impact_errors.items()):
+        lines.append(f"no impact for {project_key}'s alerts: {error}")
     for d in report.deliveries:
         if not d.ok:
             lines.append(f"FAILED {d.channel}: {d.error} (after {d.attempts} attempt(s))")
