@@ -22,7 +22,6 @@ Choices that shape the numbers:
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -33,6 +32,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from dashboards import export
 from dashboards.data import Query
 from dashboards.i18n import t
 from models.planning.calendar import WorkCalendar
@@ -404,7 +404,7 @@ def _write_sheet(sheet, frame: pl.DataFrame, headers: dict[str, str], lang: str)
         for value in row:
             if isinstance(value, bool):
                 value = yes if value else no
-            values.append(value)
+            values.append(export.inert_value(value, csv=False))
         sheet.append(values)
     for index, name in enumerate(columns, start=1):
         letter = get_column_letter(index)
@@ -418,16 +418,19 @@ def _write_sheet(sheet, frame: pl.DataFrame, headers: dict[str, str], lang: str)
 
 
 def report_workbook(report: MonthlyReport, lang: str) -> bytes:
-    """The report as an .xlsx: a summary sheet, then one row per completed task and per worklog; headers in `lang`."""
+    """The report as an .xlsx: a summary sheet, then one row per completed task and per worklog; headers in `lang`.
+
+    Titles and comments come from the trackers and timesheets, so the
+    workbook goes through `export.inert_workbook`: text cells are string
+    cells, never formulas.
+    """
     book = Workbook()
     summary = book.active
     summary.title = t("hours.report.summary_tab", lang)
     _write_sheet(summary, report.summary, SUMMARY_HEADERS, lang)
     _write_sheet(book.create_sheet(t("hours.report.tasks_tab", lang)), report.tasks, TASK_HEADERS, lang)
     _write_sheet(book.create_sheet(t("hours.report.worklogs_tab", lang)), report.worklogs, WORKLOG_HEADERS, lang)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return export.inert_workbook(book)
 
 
 def report_file_name(month: date, person_name: str | None) -> str:

@@ -17,14 +17,16 @@ import math
 import tempfile
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 import polars as pl
+from openpyxl import load_workbook
 
+from dashboards import export
 from dashboards.common import Problem
 from dashboards.i18n import t
 from dashboards.logic.gantt import load_project_plan, status_date_for, today, work_calendar
@@ -472,18 +474,49 @@ def export_plan(settings: Settings, project_key: str) -> tuple[Plan, WorkCalenda
     return plan, calendar
 
 
+def inert_plan(plan: Plan, *, csv: bool) -> Plan:
+    """The plan with every text field (ids, names, WBS codes) through `export.inert_value`.
+
+    The planning engine's writers put these strings into cells and XML as
+    they are; cleaning them here keeps the writers shared with the CLI.
+    Ids change the same way wherever they occur, so links, parents and
+    assignments still match.
+    """
+    def clean(item: Any) -> Any:
+        texts = {f.name: export.inert_value(value, csv=csv) for f in fields(item)
+                 if isinstance(value := getattr(item, f.name), str)}
+        return replace(item, **texts)
+
+    return replace(
+        plan, name=export.inert_value(plan.name, csv=csv), tasks=[clean(task) for task in plan.tasks],
+        links=[clean(link) for link in plan.links], resources=[clean(r) for r in plan.resources],
+        assignments=[clean(a) for a in plan.assignments],
+    )
+
+
 def wbs_bytes(plan: Plan, suffix: str, chinese: bool) -> bytes:
-    """The plan as a WBS sheet (`.csv` or `.xlsx`) via the planning engine's writer."""
+    """The plan as an inert WBS sheet (`.csv` or `.xlsx`) via the planning engine's writer.
+
+    CSV text that a spreadsheet would evaluate is quoted; the workbook is
+    read back and saved by `export.inert_workbook`, so a name like
+    "=HYPERLINK(…)" is a string cell rather than the formula openpyxl makes.
+    """
+    csv = suffix == ".csv"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"plan{suffix}"
-        write_wbs(plan, path, chinese=chinese)
-        return path.read_bytes()
+        write_wbs(inert_plan(plan, csv=csv), path, chinese=chinese)
+        return path.read_bytes() if csv else export.inert_workbook(load_workbook(path))
 
 
 def mspdi_bytes(plan: Plan, calendar: WorkCalendar, project_name: str) -> bytes:
-    """The plan as MS Project XML with the company's public holidays as calendar exceptions."""
+    """The plan as MS Project XML with the company's public holidays as calendar exceptions.
+
+    Text is stripped of characters XML cannot carry (a NUL in a title made a
+    file that does not parse).
+    """
     first = plan.start or min((t.start for t in plan.tasks if t.start), default=None) or date.today()
-    return write_mspdi(plan, calendar_exceptions=holidays(calendar, first), project_name=project_name)
+    return write_mspdi(inert_plan(plan, csv=False), calendar_exceptions=holidays(calendar, first),
+                       project_name=export.inert_value(project_name, csv=False))
 
 
 def export_bytes(settings: Settings, project_key: str, kind: str, chinese: bool = False,

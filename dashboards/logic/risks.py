@@ -9,7 +9,6 @@ is already in the register, the heat map and its history.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import uuid
@@ -22,7 +21,7 @@ import polars as pl
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from dashboards import common
+from dashboards import common, export
 from dashboards.common import PageContext, Problem
 from dashboards.i18n import t
 
@@ -518,21 +517,20 @@ def export_table(frame: pl.DataFrame, lang: str | None = None) -> pl.DataFrame:
 
 
 def to_csv(frame: pl.DataFrame) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel opens Chinese text correctly on double-click."""
-    return frame.write_csv().encode("utf-8-sig")
+    """The sheet as an inert CSV (`export.csv_bytes`): a title like "=HYPERLINK(…)" is text in Excel."""
+    return export.csv_bytes(frame)
 
 
 def to_excel(frame: pl.DataFrame, sheet: str) -> bytes:
+    """The sheet as an inert .xlsx (`export.inert_workbook`): text cells are string cells, numbers stay numbers."""
     workbook = Workbook()
     worksheet = workbook.active
     worksheet.title = sheet[:31]
     worksheet.append(frame.columns)
     for row in frame.iter_rows():
-        worksheet.append(list(row))
+        worksheet.append([export.inert_value(value, csv=False) for value in row])
     for index, name in enumerate(frame.columns, start=1):
         longest = max([len(str(name)), *(len(str(v)) for v in frame.get_column(name).head(200) if v is not None)])
         worksheet.column_dimensions[get_column_letter(index)].width = min(60, max(8, longest + 2))
     worksheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return export.inert_workbook(workbook)
