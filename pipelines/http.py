@@ -19,13 +19,21 @@ It is applied in two ways:
 Every wait goes through `backoff_pause`, so a test can skip them all by patching
 it here (alert deliveries read it through `pipelines.alerts.channels`, which
 re-exports it and is where their tests patch it).
+
+A server that cannot be connected to at all (connection refused, host name not
+found, no route, no answer to the connection within the timeout, which the
+operating system already spent re-sending) is not asked again: the call fails at
+once, and `failure_line` words it in one line naming the URL. Retries are for
+servers that answered.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import random
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +43,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, NameResolutionError
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.retry import Retry
 
 log = logging.getLogger(__name__)
@@ -165,7 +175,75 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
-"""Dropped connections, timeouts and broken bodies: what a retry of the same call can cure."""
+"""Dropped connections, timeouts and broken bodies: what a retry of the same call can cure,
+unless the session's own retries already tried (`retried_by_session`) or no connection
+could be made (`connect_failure`)."""
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """`error` and everything it wraps: causes, contexts, urllib3 reasons, exceptions among its args."""
+    seen: list[BaseException] = []
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        pending += [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        pending += [arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException)]
+    return [c for c in seen if isinstance(c, BaseException)]
+
+
+_UNREACHABLE_ERRNOS = {errno.ENETUNREACH: "network unreachable", errno.EHOSTUNREACH: "no route to host",
+                       errno.ECONNREFUSED: "connection refused"}
+
+
+def connect_failure(error: BaseException) -> str | None:
+    """What kept a connection from being made ("connection refused", "host name not found", ...), or None
+    when `error` is not a failure to connect (the server answered, or the connection broke later)."""
+    causes = _causes(error)
+    if any(isinstance(c, (NameResolutionError, socket.gaierror)) for c in causes):
+        return "host name not found"
+    for cause in causes:
+        if isinstance(cause, OSError) and cause.errno in _UNREACHABLE_ERRNOS:
+            return _UNREACHABLE_ERRNOS[cause.errno]
+    if any(isinstance(c, NewConnectionError) for c in causes):
+        return "cannot connect"
+    if any(isinstance(c, ConnectTimeoutError) for c in causes):
+        return "no answer to the connection (timed out)"
+    return None
+
+
+def retried_by_session(error: BaseException) -> bool:
+    """Whether `error` ends the retries a session's `LodestarRetry` already made (urllib3's MaxRetryError):
+    retrying the call again would only multiply the attempts."""
+    return any(isinstance(c, MaxRetryError) for c in _causes(error))
+
+
+def _clipped(text: object, limit: int = 300) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def failure_line(error: BaseException, url: str | None = None) -> str:
+    """One line saying why a call failed, for a person: "cannot connect to URL: connection refused", the
+    status and message of an error answer, or the error's type and first words (never a traceback).
+
+    An error answer of a vendor library (JIRAError, GithubException, GitlabError) is said by its
+    status and message only: their text would add the response headers, cookies included.
+    """
+    reason = connect_failure(error)
+    if reason is not None:
+        return f"cannot connect to {url}: {reason}" if url else f"cannot connect: {reason}"
+    status = next((value for name in ("status_code", "status", "response_code")
+                   if isinstance(value := getattr(error, name, None), int)), None)
+    if status is not None:
+        message = next((value for name in ("text", "error_message", "data") if (value := getattr(error, name, None))),
+                       "")
+        where = getattr(error, "url", None) or url
+        return f"HTTP {status}" + (f" from {where}" if where else "") + (f": {_clipped(message)}" if message else "")
+    text = _clipped(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 @dataclass(frozen=True)
@@ -189,12 +267,18 @@ def call_with_retries(
     is_transient: Callable[[BaseException], bool] | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> T:
-    """Run one page fetch, retrying broken bodies and dropped connections; any other error is raised at once."""
+    """Run one page fetch, retrying broken bodies and dropped connections; any other error is raised at once.
+
+    An error the session's retries already ended (`retried_by_session`) or a failure to
+    connect is not retried here either.
+    """
 
     def attempt() -> _Call:
         try:
             return _Call(value=fetch())
         except Exception as error:  # noqa: BLE001 - classified just below
+            if retried_by_session(error) or connect_failure(error) is not None:
+                raise
             if isinstance(error, transient) or (is_transient is not None and is_transient(error)):
                 return _Call(error=error)
             raise
@@ -239,10 +323,11 @@ class LodestarRetry(Retry):
 
 
 def make_retry(settings: RetrySettings = RetrySettings()) -> LodestarRetry:
+    """The policy for a session: reads and busy answers retried, connections that cannot be made not (`connect=0`)."""
     retries = max(0, settings.attempts - 1)
     retry = LodestarRetry(
         total=retries,
-        connect=retries,
+        connect=0,
         read=retries,
         status=retries,
         backoff_factor=settings.backoff_seconds,

@@ -17,7 +17,6 @@ filters on the committer date, so a commit pushed long after it was committed
 is missed until a full run.
 """
 
-import json
 import logging
 import math
 from collections.abc import Iterator
@@ -25,7 +24,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 import dagster as dg
-import requests
 
 from pipelines.common_parse import to_utc
 from pipelines.github.parse import is_pull_request, repo_full_name
@@ -80,26 +78,6 @@ def _raw(obj: Any) -> dict:
     return GithubObject.raw_data.fget(obj)
 
 
-def _is_body_failure(error: BaseException) -> bool:
-    """A dropped connection or timeout while reading a body, which urllib3 cannot retry.
-
-    Connection errors that wrap `MaxRetryError` already went through every urllib3
-    retry; retrying them again would only multiply the attempts.
-    """
-    from urllib3.exceptions import MaxRetryError
-
-    if isinstance(error, (requests.ConnectionError, requests.Timeout)):
-        return not any(isinstance(arg, MaxRetryError) for arg in error.args)
-    return False
-
-
-_BODY_ERRORS = (
-    json.JSONDecodeError,  # a truncated body
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
-
-
 class GitHubClient(dg.ConfigurableResource):
     """Fetches issues, pull requests, commits (with stats) and milestone changes of the configured repositories."""
 
@@ -147,9 +125,9 @@ class GitHubClient(dg.ConfigurableResource):
         return client
 
     def _retrying(self, fetch, what: str):
-        return call_with_retries(
-            fetch, what, self._retry_settings(), transient=_BODY_ERRORS, is_transient=_is_body_failure
-        )
+        # A dropped connection or timeout while reading a body, which urllib3 cannot retry, and a
+        # broken body; not what the session's retries already ended (see pipelines/http.py).
+        return call_with_retries(fetch, what, self._retry_settings())
 
     def _listed(self, listing, what: str) -> Iterator[Any]:
         """The objects of a PyGithub paginated list, page by page, each page retried on its own.
