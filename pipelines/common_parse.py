@@ -6,8 +6,10 @@ warehouse from `raw_payloads` always yields the same rows.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -39,7 +41,12 @@ def to_utc(value: Any) -> datetime | None:
     else:
         return None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            # 0001-01-01 east of UTC, 9999-12-31 west of it: outside the bounds either way,
+            # so keep the wall time for `enforce_bounds` to reject with the value named.
+            parsed = parsed.replace(tzinfo=None)
     return parsed
 
 
@@ -277,3 +284,118 @@ def status_category_for(name: str | None) -> str | None:
     if any(word in key for word in ("todo", "backlog", "open", "待办", "新建")):
         return "todo"
     return None
+
+
+# --- Bounds: what a parsed value may be; see warehouse/SCHEMA.md, "Quarantine" -------------------------
+
+EARLIEST = datetime(1900, 1, 1)
+LATEST = datetime(2200, 12, 31, 23, 59, 59, 999999)
+"""Every date and timestamp of every table lies within these (the planning calendar spans no more)."""
+
+MAX_WORKLOG_HOURS = 168.0
+"""One worklog entry: a week around the clock. Jira and GitLab let people log "1w" (40 h) or
+GitLab's "1mo" (160 h) in one entry; anything above is no one's time."""
+MAX_TASK_HOURS = 100_000.0
+"""A task's estimate or time spent: some fifty person-years."""
+MAX_STORY_POINTS = 1_000.0
+
+NUMBER_BOUNDS: dict[tuple[str, str], tuple[float, float, str]] = {
+    ("worklogs", "hours"): (0.0, MAX_WORKLOG_HOURS, "h"),
+    ("tasks", "estimate_hours"): (0.0, MAX_TASK_HOURS, "h"),
+    ("tasks", "spent_hours"): (0.0, MAX_TASK_HOURS, "h"),
+    ("tasks", "story_points"): (0.0, MAX_STORY_POINTS, "points"),
+}
+"""(lowest, highest, unit) of numeric columns; every other number only has to be finite."""
+
+ROW_COLUMNS: frozenset[tuple[str, str]] = frozenset({
+    ("worklogs", "started_at"), ("worklogs", "hours"), ("status_changes", "changed_at"),
+})
+"""A value out of bounds here rejects its whole row (the worklog, the status change): the row means
+nothing without it. Anywhere else the value is nulled and the row kept."""
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something `enforce_bounds` (or the sync, for a whole item) did not let through as it was."""
+
+    kind: str
+    """`record`: the row (or, with no row_id, the whole item) was not loaded; `field`: one value was
+    nulled or repaired and the row loaded."""
+    field: str
+    """`<table>.<column>`; empty for a whole item."""
+    row_id: str
+    """The row's key (`apache:10234`); empty for a whole item."""
+    reason: str
+
+
+def _out_of_bounds(table: str, column: str, value: Any) -> str | None:
+    """Why `value` may not stand in `table.column`, or None."""
+    if isinstance(value, (datetime, date)):
+        day = value.date() if isinstance(value, datetime) else value
+        if day < EARLIEST.date():
+            return f"{day.isoformat()} is before {EARLIEST:%Y-%m-%d}"
+        if day > LATEST.date():
+            return f"{day.isoformat()} is after {LATEST:%Y-%m-%d}"
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value} is not a number"
+    bound = NUMBER_BOUNDS.get((table, column))
+    if bound is None:
+        return None
+    low, high, unit = bound
+    if value < low:
+        return f"{value:g} {unit} is below {low:g}"
+    if value > high:
+        return f"{value:g} {unit} is over the bound of {high:g} {unit}"
+    return None
+
+
+def _repaired_text(value: Any) -> Any:
+    """`value` with lone surrogates (text no database can store) replaced by U+FFFD; None if it has none."""
+    if isinstance(value, str):
+        return LONE_SURROGATE.sub(REPLACEMENT, value) if not value.isascii() and LONE_SURROGATE.search(value) else None
+    if isinstance(value, list) and any(isinstance(v, str) and _repaired_text(v) is not None for v in value):
+        return [_repaired_text(v) or v if isinstance(v, str) else v for v in value]
+    return None
+
+
+def enforce_bounds(rows: Rows, keys: Mapping[str, tuple[str, ...]]) -> list[Finding]:
+    """Hold every parsed row to the bounds above, in place, and say what was done and why.
+
+    Dates outside 1900-2200, numbers outside `NUMBER_BOUNDS` and NaN/infinity are
+    nulled (a `field` finding), or reject their row when it is meaningless without
+    them (`ROW_COLUMNS`, a `record` finding). Lone surrogates in text are replaced by
+    U+FFFD (a `field` finding). `keys` names each table's key columns, for row_id.
+    """
+    findings: list[Finding] = []
+    for table, table_rows in rows.items():
+        key_columns = keys.get(table, ())
+        kept = []
+        for row in table_rows:
+            row_id = LONE_SURROGATE.sub(REPLACEMENT, "|".join(str(row.get(k)) for k in key_columns))
+            rejected = False
+            for column, value in list(row.items()):
+                repaired = _repaired_text(value)
+                if repaired is not None:
+                    row[column] = repaired
+                    findings.append(Finding("field", f"{table}.{column}", row_id,
+                                            "lone surrogate(s) in the text replaced by U+FFFD"))
+                    continue
+                reason = _out_of_bounds(table, column, value)
+                if reason is None:
+                    continue
+                if (table, column) in ROW_COLUMNS:
+                    findings.append(Finding("record", f"{table}.{column}", row_id, f"row rejected: {reason}"))
+                    rejected = True
+                    break
+                row[column] = None
+                findings.append(Finding("field", f"{table}.{column}", row_id, f"value nulled: {reason}"))
+            if not rejected:
+                kept.append(row)
+        table_rows[:] = kept
+    return findings

@@ -5,6 +5,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from pipelines.common_parse import (
+    MAX_TASK_HOURS,
+    Finding,
+    enforce_bounds,
     find_task_keys,
     merge_identities,
     status_category_for,
@@ -131,3 +134,76 @@ def test_merge_identities_keeps_first_non_empty_values():
     assert [r["identity_id"] for r in merged] == ["s:a", "s:b"]
     assert merged[0]["display_name"] == "A"
     assert merged[0]["email"] == "a@x.org"
+
+
+# --- Bounds (SCHEMA.md, "Quarantine") ---
+
+KEYS = {"tasks": ("task_id",), "worklogs": ("worklog_id",), "status_changes": ("change_id",)}
+
+
+def _rows() -> dict:
+    return {
+        "tasks": [{"task_id": "s:P-1", "title": "ok", "due_date": date(2024, 1, 2), "story_points": 3.0,
+                   "estimate_hours": 8.0, "labels": ["a"], "created_at": datetime(2024, 1, 1)}],
+        "worklogs": [{"worklog_id": "s:1", "started_at": datetime(2024, 1, 1), "hours": 2.5},
+                     {"worklog_id": "s:2", "started_at": datetime(2024, 1, 1), "hours": 168.0},
+                     {"worklog_id": "s:3", "started_at": datetime(2024, 1, 1), "hours": 0.0}],
+    }
+
+
+def test_values_within_bounds_pass_untouched():
+    rows = _rows()
+    assert enforce_bounds(rows, KEYS) == []
+    assert rows == _rows()
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("due_date", date(1, 1, 1), "value nulled: 0001-01-01 is before 1900-01-01"),
+        ("created_at", datetime(9999, 12, 31, 23, 0), "value nulled: 9999-12-31 is after 2200-12-31"),
+        ("story_points", 1e9, "value nulled: 1e+09 points is over the bound of 1000 points"),
+        ("story_points", -1.0, "value nulled: -1 points is below 0"),
+        ("estimate_hours", float("nan"), "value nulled: nan is not a number"),
+        ("spent_hours", MAX_TASK_HOURS + 1, "value nulled: 100001 h is over the bound of 100000 h"),
+    ],
+)
+def test_a_task_value_out_of_bounds_is_nulled_with_the_reason(column, value, reason):
+    rows = _rows()
+    rows["tasks"][0][column] = value
+    assert enforce_bounds(rows, KEYS) == [Finding("field", f"tasks.{column}", "s:P-1", reason)]
+    assert rows["tasks"][0][column] is None and rows["tasks"][0]["title"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("hours", -5.0, "row rejected: -5 h is below 0"),
+        ("hours", 10**12 / 3600, "row rejected: 2.77778e+08 h is over the bound of 168 h"),
+        ("hours", float("inf"), "row rejected: inf is not a number"),
+        ("started_at", datetime(1, 1, 1), "row rejected: 0001-01-01 is before 1900-01-01"),
+    ],
+)
+def test_a_worklog_out_of_bounds_is_rejected_alone(column, value, reason):
+    rows = _rows()
+    rows["worklogs"][1][column] = value
+    assert enforce_bounds(rows, KEYS) == [Finding("record", f"worklogs.{column}", "s:2", reason)]
+    assert [w["worklog_id"] for w in rows["worklogs"]] == ["s:1", "s:3"]
+    assert len(rows["tasks"]) == 1
+
+
+def test_lone_surrogates_in_text_and_lists_are_replaced():
+    rows = _rows()
+    rows["tasks"][0].update(title="bad \ud800 title", labels=["ok", "x\udfff"], description="中文 fine")
+    findings = enforce_bounds(rows, KEYS)
+    assert [(f.kind, f.field) for f in findings] == [("field", "tasks.title"), ("field", "tasks.labels")]
+    assert rows["tasks"][0]["title"] == "bad \ufffd title" and rows["tasks"][0]["labels"] == ["ok", "x\ufffd"]
+    assert rows["tasks"][0]["description"] == "中文 fine"
+    "".join(rows["tasks"][0]["labels"]).encode("utf-8")
+
+
+def test_timestamps_beyond_what_utc_conversion_can_reach_are_kept_to_be_rejected():
+    assert to_utc("0001-01-01T00:00:00.000+0800") == datetime(1, 1, 1)
+    assert to_utc("9999-12-31T23:00:00.000-0500") == datetime(9999, 12, 31, 23, 0)
+    rows = {"tasks": [{"task_id": "s:P-1", "created_at": to_utc("0001-01-01T00:00:00+08:00")}]}
+    assert enforce_bounds(rows, KEYS)[0].reason == "value nulled: 0001-01-01 is before 1900-01-01"
