@@ -6,7 +6,7 @@ import pytest
 
 from warehouse.db import open_writer
 from warehouse.identity import assign_people, resolve_people
-from warehouse.load import load_rows, upsert
+from warehouse.load import load_rows, row_problems, upsert
 
 
 def _task(key: str, title: str = "t", **extra) -> dict:
@@ -80,3 +80,32 @@ def test_resolving_people_rewrites_references_when_accounts_merge(empty_settings
         resolve_people(con)
         assert con.execute("SELECT assignee_id FROM tasks").fetchone()[0] == "li.na@acme.cn"
         assert con.execute("SELECT person_id FROM people").fetchall() == [("li.na@acme.cn",)]
+
+
+def _worklog(worklog_id: str, task: str = "s:P-1", origin: str = "jira", hours: float = 1.0) -> dict:
+    return {"worklog_id": worklog_id, "task_id": task, "started_at": datetime(2024, 1, 2), "hours": hours,
+            "source": "s", "origin": origin}
+
+
+def test_resynced_task_drops_worklogs_its_payload_no_longer_has_but_not_timesheet_rows(empty_settings):
+    with open_writer(empty_settings) as con:
+        load_rows(con, "s", {"tasks": [_task("P-1"), _task("P-2")],
+                             "worklogs": [_worklog("w1"), _worklog("w2"), _worklog("w3", task="s:P-2"),
+                                          _worklog("t1", origin="timesheet")]})
+        report = load_rows(con, "s", {"tasks": [_task("P-1")], "worklogs": [_worklog("w1")]})
+        assert report.tables["worklogs"].deleted == 1
+        assert [r[0] for r in con.execute("SELECT worklog_id FROM worklogs ORDER BY 1").fetchall()] == ["t1", "w1", "w3"]
+
+
+def test_row_problems_name_the_rows_a_load_would_fail_on(empty_settings):
+    rows = [_worklog("w1"), _worklog("w2", hours="lots"), {**_worklog("w3"), "started_at": None},
+            {**_worklog("w4"), "comment": "bad \ud800"}]
+    with open_writer(empty_settings) as con:
+        problems = dict(row_problems(con, "worklogs", rows))
+        assert sorted(problems) == [1, 2, 3]
+        assert problems[1].startswith("worklogs.hours: expected double, got 'lots'")
+        assert problems[2] == "worklogs.started_at is missing"
+        assert problems[3].startswith("worklogs.comment: expected string")
+        assert row_problems(con, "worklogs", rows[:1]) == []
+        assert row_problems(con, "nonsense", rows[:1]) == [(0, "no table 'nonsense' to load into")]
+        assert row_problems(con, "tasks", [_task("P-1")]) == [], "defaults (is_deleted) are not required"

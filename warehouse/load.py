@@ -38,7 +38,10 @@ TASK_CHILDREN: dict[str, tuple[str, ...]] = {
     "status_changes": ("task_id",),
     "comments": ("task_id",),
     "task_links": ("from_task_id", "to_task_id"),
+    "worklogs": ("task_id",),
 }
+# Children of a task that its payload does not carry: a timesheet's rows belong to their file.
+NOT_CARRIED: dict[str, str] = {"worklogs": "origin = 'timesheet'"}
 
 # Columns that refer to a person; parsers fill them with identity ids.
 PERSON_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -135,7 +138,7 @@ def rows_to_arrow(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Map
             values = [default if v is None else v for v in values]
         try:
             columns[column.name] = pa.array(values, type=column.type)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        except _NOT_CASTABLE as error:
             bad = next((v for v in values if v is not None and _not_castable(v, column.type)), None)
             raise ValueError(
                 f"{table}.{column.name}: expected {column.type}, got {bad!r} ({error})"
@@ -143,12 +146,50 @@ def rows_to_arrow(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Map
     return pa.table(columns, schema=schema)
 
 
+# Arrow's complaints about a value: wrong type, too big for the column, text with no UTF-8 form.
+_NOT_CASTABLE = (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError, OverflowError)
+
+
 def _not_castable(value, arrow_type: pa.DataType) -> bool:
     try:
         pa.array([value], type=arrow_type)
         return False
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except _NOT_CASTABLE:
         return True
+
+
+def row_problems(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Mapping]) -> list[tuple[int, str]]:
+    """(index, why) of the rows that would make loading `table` fail, checked before anything is written.
+
+    A value of the wrong type, too big for its column or not storable as text, or a
+    NULL in a NOT NULL column: one such row would fail the whole load, so the caller
+    sets it (with the payload it came from) aside instead.
+    """
+    if table not in TABLE_KEYS:
+        return [(index, f"no table {table!r} to load into") for index in range(len(rows))]
+    required = [name for (name,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main' "
+        "AND NOT is_nullable AND column_default IS NULL", [table]).fetchall()
+        if (table, name) not in COLUMN_DEFAULTS]
+    problems = []
+    for index, row in enumerate(rows):
+        missing = [name for name in required if row.get(name) is None]
+        if missing:
+            problems.append((index, f"{table}.{missing[0]} is missing"))
+    try:
+        rows_to_arrow(con, table, rows)
+        return problems
+    except ValueError:
+        pass
+    missing_rows = {index for index, _ in problems}
+    for index, row in enumerate(rows):
+        if index in missing_rows:
+            continue
+        try:
+            rows_to_arrow(con, table, [row])
+        except ValueError as error:
+            problems.append((index, str(error)))
+    return sorted(problems)
 
 
 def _dedupe_last(rows: Sequence[Mapping], keys: tuple[str, ...]) -> list[Mapping]:
@@ -228,6 +269,8 @@ def delete_missing_children(
                 to_task_id IN (SELECT task_id FROM _parents) OR (from_task_id IN (SELECT task_id FROM _parents)
                 AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = task_links.to_task_id))))"""
         condition = f"source = ? AND ({touches})"
+        if table in NOT_CARRIED:
+            condition += f" AND NOT ({NOT_CARRIED[table]})"
         if kept is not None:
             con.register("_kept", kept)
             key_match = " AND ".join(f"CAST({_quote(table)}.{_quote(k)} AS VARCHAR) = k.{_quote(k)}" for k in keys)
