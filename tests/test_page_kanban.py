@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from dashboards.common import format_date
-from dashboards import data
+from dashboards import data, safe_text
 from dashboards.i18n import t
 from dashboards.logic import kanban as logic
 from tests.dashboard_app import query_of, run_page
@@ -80,7 +80,7 @@ def test_board_by_sprint_and_person_matches_sql(demo_app: Settings) -> None:
            AND status_category <> 'done' AND due_date < ? ORDER BY task_id LIMIT 1""",
         [first_project, sprint, as_of],
     )["k"][0]
-    card = next(c for c in cards if f"[{logic.escape_markdown(overdue)}]" in c)
+    card = next(c for c in cards if f"[{safe_text.escape_markdown(overdue)}]" in c)
     assert t("kanban.card.overdue", "zh") in card
     assert any(t("kanban.card.delay", "zh", share="").rstrip() in c for c in cards), "delay risk shown on cards"
     wip = expected["in_progress"]

@@ -22,6 +22,7 @@ from dashboards.logic import plan as logic
 from models.planning.calendar import WorkCalendar
 from models.planning.mspdi import read_mspdi
 from tests.dashboard_app import run_page
+from tests.markdown_text import shown
 from warehouse.db import EditChange, edit_rows, read_frame, save_edits
 from warehouse.settings import Settings
 
@@ -82,7 +83,7 @@ def _open(project: str, lang: str = "en") -> AppTest:
 
 
 def _errors(at: AppTest) -> str:
-    return "\n".join(e.value for e in at.error)
+    return "\n".join(shown(e.value) for e in at.error)
 
 
 # ------------------------------------------------------------------ page
@@ -300,7 +301,7 @@ def test_baseline_save_round_trip_includes_unsynced_edits(demo_app: Settings) ->
     at.checkbox(key="plan_baseline_confirm").check()
     at.button(key="plan_baseline_save").click().run()
     tasks = read_frame(demo_app, "SELECT count(*) AS n FROM tasks WHERE project_key = 'OPS' AND NOT is_deleted")["n"][0]
-    assert [s.value for s in at.success] == [t("plan.baseline_saved", "en", name="Sign-off 签字", count=tasks)]
+    assert [shown(s.value) for s in at.success] == [t("plan.baseline_saved", "en", name="Sign-off 签字", count=tasks)]
     (baseline,) = edit_rows(demo_app, "baselines")
     assert (baseline["project_key"], baseline["name"], baseline["created_by"]) == ("OPS", "Sign-off 签字", ACTOR)
     rows = {r["task_id"]: r for r in edit_rows(demo_app, "baseline_tasks")}

@@ -21,6 +21,7 @@ from dashboards.common import PageContext
 from dashboards.i18n import t
 from dashboards.logic import risks as logic
 from tests.dashboard_app import run_page
+from tests.markdown_text import shown
 from warehouse.db import EditChange, edit_rows, edits_version, read_frame, save_edit, save_edits, utc_now
 from warehouse.settings import Settings
 
@@ -224,7 +225,7 @@ def test_page_shows_register_and_heat_map_in_both_languages(demo_app: Settings, 
     assert table["status"].tolist()[0] == t("risks.status.open", lang)
     assert table["owner_name"].tolist()[0] == name and table["score"].tolist() == [20, 20, 4]
     assert table["overdue"].tolist() == ["⚠", "", ""]
-    assert any("R-P1" in w.value for w in at.warning)
+    assert any("R-P1" in shown(w.value) for w in at.warning)
 
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
     assert spec["title"] == t("risks.heat_title", lang)
@@ -264,7 +265,7 @@ def test_create_then_edit_round_trip_with_history(demo_app: Settings) -> None:
     assert row["updated_by"] == "alice"
     (created,) = edit_rows(demo_app, "audit_log")
     assert (created["actor"], created["row_key"], created["before"]) == ("alice", risk_id, None)
-    assert at.success[0].value.startswith(t("msg.saved", "en")) and risk_id in at.success[0].value
+    assert at.success[0].value.startswith(t("msg.saved", "en")) and risk_id in shown(at.success[0].value)
     assert at.selectbox(key="risks.pick").value == risk_id
     assert at.dataframe[0].value["risk_id"].tolist() == [risk_id]
 
@@ -299,7 +300,7 @@ def test_bad_input_is_refused_with_reasons_and_nothing_saved(demo_app: Settings)
     at.checkbox(key="risks.f.confirm").check()
     at.button(key="risks.save").click().run()
     assert not at.exception
-    message = at.error[0].value
+    message = shown(at.error[0].value)
     for expected in (
         t("risks.err.title_required", "en"),
         t("risks.err.probability_range", "en", value=7),

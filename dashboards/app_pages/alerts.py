@@ -12,7 +12,7 @@ from typing import Final
 
 import streamlit as st
 
-from dashboards import common
+from dashboards import common, safe_text
 from dashboards.i18n import current_lang, t
 from dashboards.logic import alerts as logic
 from warehouse.alert_store import mute_rule_for_task, set_alert_state
@@ -94,9 +94,9 @@ def _act(settings, frame, lang: str) -> None:
             mute_rule_for_task(settings, row["rule"], row["task_id"] or "-", actor, row["project_key"],
                                mute=action == "mute")
     except WarehouseError as error:
-        st.error(t("msg.edit_error", message=error))
+        st.error(t("msg.edit_error", message=safe_text.message(error)))
         return
-    st.session_state[FLASH_KEY] = t("alerts.act.done", alert=titles[alert_id])
+    st.session_state[FLASH_KEY] = t("alerts.act.done", alert=safe_text.markdown(titles[alert_id]))
     st.rerun()
 
 
@@ -119,8 +119,8 @@ def render() -> None:
         return
     if not failures.is_empty():
         latest = failures.row(0, named=True)
-        st.error(t("alerts.failed_banner", count=failures.height, channel=latest["channel"],
-                   error=latest["error"] or latest["status"] or "—"))
+        st.error(t("alerts.failed_banner", count=failures.height, channel=safe_text.markdown(latest["channel"]),
+                   error=safe_text.message(latest["error"] or latest["status"] or "—")))
     metrics = {"alerts.metric.new": counts["new"], "alerts.state.acknowledged": counts["acknowledged"],
                "alerts.metric.critical": counts["critical"], "alerts.metric.failed": failures.height}
     for column, (key, value) in zip(st.columns(len(metrics)), metrics.items()):

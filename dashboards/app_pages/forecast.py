@@ -13,7 +13,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards import common, data
+from dashboards import common, data, safe_text
 from dashboards.i18n import t
 from dashboards.logic import forecast as logic
 from warehouse.db import WarehouseError
@@ -92,7 +92,7 @@ def _finish_section(ctx: common.PageContext, project_key: str, published: dict[s
     try:
         sim = _simulation(ctx.settings, ctx.snapshot, ctx.edits, project_key, status_date, due_date)
     except logic.NotSchedulable as error:
-        st.warning(t("forecast.not_schedulable", message=error))
+        st.warning(t("forecast.not_schedulable", message=safe_text.message(error)))
         return
     except (WarehouseError, ValueError) as error:
         common.show_error(error)

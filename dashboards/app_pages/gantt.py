@@ -17,7 +17,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards import common
+from dashboards import common, safe_text
 from dashboards.i18n import t
 from dashboards.logic import gantt as logic
 from warehouse.db import WarehouseError
@@ -331,11 +331,11 @@ def render() -> None:
         common.show_error(error)
         return
     if sched.is_empty:
-        st.info(t("gantt.no_tasks", project=project.key))
+        st.info(t("gantt.no_tasks", project=safe_text.markdown(project.key)))
         return
     st.caption(t("gantt.status_date", date=common.format_date(sched.status_date)))
     if sched.problem:
-        st.warning(t("gantt.cpm_problem", message=sched.problem))
+        st.warning(t("gantt.cpm_problem", message=safe_text.message(sched.problem)))
     names = dict(zip(people["person_id"], people["display_name"]))
     try:
         chosen = _filters(sched, names)

@@ -18,7 +18,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards import common
+from dashboards import common, safe_text
 from dashboards.i18n import current_lang, t
 from dashboards.logic import gantt as schedule_logic
 from dashboards.logic import plan as logic
@@ -100,7 +100,7 @@ def _show_flash() -> None:
 
 
 def _show_problems(problems: list[common.Problem]) -> None:
-    st.error(t("plan.not_saved") + "\n\n" + "\n".join(f"- {p.text()}" for p in problems))
+    st.error(safe_text.refusal(t("plan.not_saved"), problems))
 
 
 def _ready_to_save(confirmed: bool) -> str | None:
@@ -119,7 +119,7 @@ def _save(ctx: common.PageContext, changes: list, actor: str, message: str, *, r
     try:
         save_edits(ctx.settings, changes, actor)
     except (WarehouseError, ValueError) as error:
-        st.error(t("msg.edit_error", message=error))
+        st.error(t("msg.edit_error", message=safe_text.message(error)))
         return
     _flash(message, reload_task=reload_task)
 
@@ -319,9 +319,9 @@ def _baseline_tab(ctx: common.PageContext, project: str) -> None:
                 try:
                     _, count = logic.save_live_baseline(ctx.settings, project, name, actor)
                 except (WarehouseError, ValueError) as error:
-                    st.error(t("msg.edit_error", message=error))
+                    st.error(t("msg.edit_error", message=safe_text.message(error)))
                 else:
-                    _flash(t("plan.baseline_saved", name=name.strip(), count=count))
+                    _flash(t("plan.baseline_saved", name=safe_text.markdown(name), count=count))
     st.subheader(t("plan.baseline_list"))
     baselines = common.cached_query(ctx, BASELINES_SQL, [project], live_edits=True)
     if baselines.is_empty():
@@ -379,7 +379,7 @@ def _levelling_tab(ctx: common.PageContext, project: str, labels: dict[str, str]
             with st.spinner(t("plan.level_running")):
                 st.session_state[LEVEL_KEY] = logic.run_levelling(ctx.settings, project, ctx.edits, float(seconds))
         except (WarehouseError, ValueError) as error:
-            st.error(t("plan.level_failed", message=error))
+            st.error(t("plan.level_failed", message=safe_text.message(error)))
             return
     outcome: logic.LevellingOutcome | None = st.session_state.get(LEVEL_KEY)
     if outcome is None or outcome.project_key != project:
@@ -391,7 +391,7 @@ def _levelling_tab(ctx: common.PageContext, project: str, labels: dict[str, str]
     st.caption(t("plan.level_method", method=outcome.method, seconds=f"{outcome.seconds:.1f}",
                  optimal=t("plan.level_optimal") if outcome.optimal else ""))
     for warning in outcome.warnings[:5]:
-        st.caption(warning)
+        st.caption(safe_text.message(warning))
     if not outcome.rows:
         st.info(t("plan.level_nothing"))
     else:
@@ -504,10 +504,10 @@ def render() -> None:
         return
     st.caption(t("plan.intro"))
     if sched.is_empty or sched.tasks.filter(~pl.col("is_summary")).is_empty():
-        st.info(t("plan.no_tasks", project=project.key))
+        st.info(t("plan.no_tasks", project=safe_text.markdown(project.key)))
         return
     if sched.problem:
-        st.warning(t("plan.cpm_problem", message=sched.problem))
+        st.warning(t("plan.cpm_problem", message=safe_text.message(sched.problem)))
     people = dict(zip(people_frame["person_id"], people_frame["name"]))
     labels = dict(zip(sched.tasks["task_id"], sched.tasks["task_key"] + " " + sched.tasks["name"]))
     tabs = st.tabs([t(key) for key in logic.TAB_LABELS])

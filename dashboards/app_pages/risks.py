@@ -17,7 +17,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards import common
+from dashboards import common, safe_text
 from dashboards.i18n import current_lang, t
 from dashboards.logic import risks as logic
 from warehouse.db import WarehouseError, save_edit, utc_now
@@ -97,7 +97,8 @@ def _register_section(register: pl.DataFrame, filters: logic.RiskFilter, today: 
     overdue = logic.overdue_high(register, today)
     late = register.filter(overdue)
     if late.height:
-        ids = ", ".join(f"{rid} {title}" for rid, title in late.select("risk_id", "title").head(10).iter_rows())
+        ids = ", ".join(f"{safe_text.markdown(rid)} {safe_text.markdown(title)}"
+                        for rid, title in late.select("risk_id", "title").head(10).iter_rows())
         st.warning(t("risks.overdue_warning", count=late.height, ids=ids))
     shown = common.localize_timestamps(register).with_columns(
         pl.col("category").map_elements(partial(logic.category_label, lang=lang), return_dtype=pl.String),
@@ -225,7 +226,7 @@ def _save(ctx: common.PageContext, existing: dict[str, Any] | None, people: pl.D
             draft, set(people["person_id"].to_list()), set(projects["project_key"].to_list()), resolved
         )
         if problems:
-            st.error("\n".join([t("common.not_saved"), *(f"- {problem.text()}" for problem in problems)]))
+            st.error(safe_text.refusal(t("common.not_saved"), problems))
             return
         if not st.session_state.get(FORM_KEYS["confirm"]):
             st.warning(t("risks.confirm_first"))
@@ -237,7 +238,7 @@ def _save(ctx: common.PageContext, existing: dict[str, Any] | None, people: pl.D
         row = logic.risk_row(draft, linked, existing, actor, utc_now())
         save_edit(ctx.settings, "risks", row, actor)
     except (WarehouseError, ValueError) as error:
-        st.error(t("msg.edit_error", message=error))
+        st.error(t("msg.edit_error", message=safe_text.message(error)))
         return
     st.session_state[FLASH_KEY] = row["risk_id"]
     st.session_state[PENDING_KEY] = row["risk_id"]
@@ -287,7 +288,7 @@ def _form(ctx: common.PageContext, existing: dict[str, Any] | None, people: pl.D
 
 
 def _history(ctx: common.PageContext, risk_id: str, names: dict[str, str]) -> None:
-    st.markdown(f"**{t('risks.history_header', id=risk_id)}**")
+    st.markdown(f"**{t('risks.history_header', id=safe_text.markdown(risk_id))}**")
     table = logic.history_table(logic.audit_entries(ctx, risk_id), names, current_lang())
     if table.is_empty():
         st.caption(t("risks.history_empty"))
@@ -307,7 +308,7 @@ def _edit_section(ctx: common.PageContext, people: pl.DataFrame, projects: pl.Da
     lang = current_lang()
     saved = state.pop(FLASH_KEY, None)
     if saved:
-        st.success(f"{t('msg.saved')} {t('risks.saved_detail', id=saved)}")
+        st.success(f"{t('msg.saved')} {t('risks.saved_detail', id=safe_text.markdown(saved))}")
     if people.is_empty():
         st.info(t("risks.no_people"))
         return

@@ -15,7 +15,7 @@ from typing import Any, Final
 import polars as pl
 import streamlit as st
 
-from dashboards import common
+from dashboards import common, safe_text
 from dashboards.i18n import current_lang, t
 from dashboards.logic import risks as risks_logic
 from dashboards.logic import standup as logic
@@ -37,7 +37,8 @@ def _flash() -> None:
     if not flash:
         return
     if flash["what"] == "checkin":
-        st.success(f"{t('msg.saved')} {t('standup.saved_detail', name=flash['name'], day=flash['day'])}")
+        detail = t("standup.saved_detail", name=safe_text.markdown(flash["name"]), day=flash["day"])
+        st.success(f"{t('msg.saved')} {detail}")
         return
     kind = t(f"standup.kind.{flash['kind']}")
     if flash["what"] == "converted":
@@ -72,7 +73,7 @@ def _save_checkin(ctx: common.PageContext, person: str, day: date, existing: dic
     entry = logic.CheckIn(person, day, *(st.session_state.get(FORM_KEYS[name]) or "" for name in logic.FIELDS))
     problems = logic.validate_checkin(entry, set(people["person_id"].to_list()), today)
     if problems:
-        st.error("\n".join([t("common.not_saved"), *(f"- {problem.text()}" for problem in problems)]))
+        st.error(safe_text.refusal(t("common.not_saved"), problems))
         return
     if not st.session_state.get(FORM_KEYS["confirm"]):
         st.warning(t("standup.confirm_first"))
@@ -84,7 +85,7 @@ def _save_checkin(ctx: common.PageContext, person: str, day: date, existing: dic
     try:
         save_edit(ctx.settings, "standups", logic.checkin_row(entry, existing, utc_now()), actor)
     except (WarehouseError, ValueError) as error:
-        st.error(t("msg.edit_error", message=error))
+        st.error(t("msg.edit_error", message=safe_text.message(error)))
         return
     st.session_state[FLASH_KEY] = {"what": "checkin", "name": names.get(person, person),
                                    "day": common.format_date(day, current_lang())}
@@ -103,7 +104,8 @@ def _checkin_form(ctx: common.PageContext, person: str, day: date, people: pl.Da
         state[LOADED_KEY] = (person, day.isoformat())
     form_column, work_column = st.columns([3, 2])
     with form_column, st.form("standup.form"):
-        st.markdown(f"**{t('standup.form_header', name=names.get(person, person), day=common.format_date(day))}**")
+        name = safe_text.markdown(names.get(person, person))
+        st.markdown(f"**{t('standup.form_header', name=name, day=common.format_date(day))}**")
         st.text_area(t("standup.field.yesterday"), key=FORM_KEYS["yesterday"], height=90)
         st.text_area(t("standup.field.today"), key=FORM_KEYS["today"], height=90)
         st.text_area(t("standup.field.blockers"), key=FORM_KEYS["blockers"], height=70,
@@ -158,7 +160,7 @@ def _convert(ctx: common.PageContext, kind: str, checkin: dict[str, Any], blocke
             save_edits(ctx.settings, [EditChange("risks", row)], actor)
             outcome = "converted"
     except (WarehouseError, ValueError) as error:
-        st.error(t("msg.edit_error", message=error))
+        st.error(t("msg.edit_error", message=safe_text.message(error)))
         return
     st.session_state[FLASH_KEY] = {"what": outcome, "kind": kind, "risk_id": row["risk_id"]}
     st.session_state[risks_logic.PENDING_PICK_KEY] = row["risk_id"]
@@ -186,7 +188,8 @@ def _blockers(ctx: common.PageContext, team: pl.DataFrame) -> None:
     for row, blocker in shown:
         with st.container(border=True):
             text, *buttons = st.columns([6, 1, 1], vertical_alignment="center")
-            text.warning(f"**{row['display_name']}** · {blocker}", icon=":material/block:")
+            text.warning(f"**{safe_text.markdown(row['display_name'])}** · {safe_text.markdown(blocker)}",
+                         icon=":material/block:")
             for column, kind in zip(buttons, logic.BLOCKER_KINDS):
                 risk_id = logic.blocker_risk_id(row["standup_id"], blocker, kind)
                 if risk_id in done:
@@ -234,8 +237,8 @@ def _team_view(ctx: common.PageContext, day: date) -> None:
     metrics[1].metric(t("standup.metric.missing"), total - checked)
     metrics[2].metric(t("standup.metric.blockers"), sum(s.blockers for s in summaries))
     for summary in summaries:
-        name = summary.team or t("common.no_team")
-        missing = ", ".join(summary.missing[:MISSING_NAMES_SHOWN])
+        name = safe_text.markdown(summary.team) or t("common.no_team")
+        missing = ", ".join(safe_text.markdown(person) for person in summary.missing[:MISSING_NAMES_SHOWN])
         if len(summary.missing) > MISSING_NAMES_SHOWN:
             missing += " …"
         line = t("standup.team_line", team=name, checked=summary.checked_in, total=summary.total)

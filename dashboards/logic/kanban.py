@@ -21,7 +21,6 @@ Choices that shape what is shown:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,6 +28,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from dashboards import safe_text
 from dashboards.data import Query, priority_rank
 from dashboards.i18n import t
 
@@ -218,25 +218,20 @@ def lane_label(row: dict[str, Any], group_by: str, lang: str | None = None) -> s
     )
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
-
-
-def escape_markdown(text: str) -> str:
-    """Plain text safe inside st.markdown: titles like "[WIP] fix *all*" stay literal."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
 def card_markdown(
     card: dict[str, Any], format_date: Callable[[date | datetime | None], str], lang: str | None = None
 ) -> str:
-    """One card as markdown: key (linked) and title, then who, priority, age or done day (local), due, risk."""
-    key = escape_markdown(str(card["task_key"]))
-    head = f"[{key}]({card['url']})" if card.get("url") else key
-    title = escape_markdown(str(card.get("title") or ""))
-    who = escape_markdown(str(card["assignee"])) if card.get("assignee") else t("kanban.unassigned", lang)
+    """One card as markdown: key (linked) and title, then who, priority, age or done day (local), due, risk.
+
+    Every source value is inert and clipped (`safe_text`): a title is text
+    however it is written, and a 100 KB title is a card of one line.
+    """
+    head = safe_text.markdown_link(card["task_key"], card.get("url"))
+    title = safe_text.markdown(card.get("title"))
+    who = safe_text.markdown(card["assignee"]) if card.get("assignee") else t("kanban.unassigned", lang)
     facts = [f":material/person: {who}"]
     if card.get("priority"):
-        facts.append(f":material/flag: {escape_markdown(str(card['priority']))}")
+        facts.append(f":material/flag: {safe_text.markdown(card['priority'])}")
     if card["status_category"] == "done":
         facts.append(t("kanban.card.done_on", lang, day=format_date(card.get("resolved_at"))))
     elif card.get("age_days") is not None:
