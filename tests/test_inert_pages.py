@@ -1,10 +1,10 @@
-"""Source text on the pages (#12): shown as text, never as Markdown or HTML.
+"""Source text on the pages (#12): shown as text, never as Markdown or HTML, and clipped to a drawable length.
 
 The demo snapshot's display names, teams, task titles, sprint and project
 names, a check-in and a late risk are set to Markdown that would be a live
 link, a fetched image and an HTML tag; every page is rendered and nothing
 Streamlit renders as Markdown may hold it unescaped, while the names are
-still there for the reader.
+still there for the reader. A 100 KB title must make a one-line card.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from dashboards import safe_text
+from dashboards import data, safe_text
 from dashboards.common import Problem
+from dashboards.logic import kanban as kanban_logic
 from dashboards.navigation import PAGES
-from tests.dashboard_app import run_page
+from tests.dashboard_app import query_of, run_page
 from tests.markdown_text import shown
 from tests.poison import write_published
 from warehouse.db import read_frame, save_edit, utc_now
@@ -92,3 +93,16 @@ def test_the_names_are_still_there_as_text(demo_app: Settings) -> None:
     cards = [m.value for m in run_page("app_pages/kanban.py", "en").markdown if m.value.startswith("**")]
     assert cards and all(EVIL in shown(card) for card in cards)
 
+
+def test_a_100_kb_title_is_a_short_card(demo_app: Settings) -> None:
+    query = query_of(demo_app, live_edits=True)
+    project = read_frame(demo_app, data.PROJECTS_WITH_TASKS_SQL)["project_key"][0]
+    lanes = kanban_logic.lanes(query, project, "sprint", data.as_of(query))
+    lane = kanban_logic.default_lane(lanes)
+    write_published(demo_app, ("UPDATE tasks SET title = ? WHERE project_key = ? AND coalesce(sprint_id, '') = ?",
+                               [LONG, project, lane]))
+    at = run_page("app_pages/kanban.py", "en")
+    cards = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert cards and all(len(card) < 600 for card in cards)
+    assert all(safe_text.clip(LONG) in card for card in cards)
+    assert max(len(text) for text in _markdown_texts(at)) < 600

@@ -28,6 +28,7 @@ def _label(prefix: str, value: str, lang: str) -> str:
 
 
 def _filters(lang: str, projects: dict[str, str]) -> logic.AlertFilter:
+    project_labels = {key: safe_text.clip(common.project_label(key, name)) for key, name in projects.items()}
     columns = st.columns(4)
     states = columns[0].multiselect(t("alerts.col.state"), logic.STATES, default=list(logic.ACTIVE),
                                     format_func=partial(_label, "state", lang=lang), key="alerts.filter.state")
@@ -35,7 +36,7 @@ def _filters(lang: str, projects: dict[str, str]) -> logic.AlertFilter:
                                         format_func=partial(_label, "severity", lang=lang),
                                         key="alerts.filter.severity")
     project_keys = columns[2].multiselect(t("common.project"), list(projects), placeholder=t("common.all"),
-                                          format_func=lambda key: common.project_label(key, projects.get(key)),
+                                          format_func=project_labels.__getitem__,
                                           key="alerts.filter.project")
     rules = columns[3].multiselect(t("alerts.col.rule"), logic.rule_choices(), placeholder=t("common.all"),
                                    format_func=partial(_label, "rule", lang=lang), key="alerts.filter.rule")
@@ -67,7 +68,7 @@ def _act(settings, frame, lang: str) -> None:
         st.success(st.session_state.pop(FLASH_KEY))
     if frame.is_empty():
         return
-    titles = dict(zip(frame["alert_id"], frame["title"]))
+    titles = {alert_id: safe_text.clip(title) for alert_id, title in zip(frame["alert_id"], frame["title"])}
     with st.form("alerts.act", clear_on_submit=False):
         alert_id = st.selectbox(t("alerts.act.pick"), list(titles), format_func=titles.__getitem__,
                                 key="alerts.act.pick")

@@ -12,7 +12,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards import common, data
+from dashboards import common, data, safe_text
 from dashboards.i18n import t
 from dashboards.logic import bugs as logic
 from warehouse.db import WarehouseError
@@ -35,7 +35,7 @@ def _filters(ctx: common.PageContext, query: data.Query) -> logic.BugFilter | No
         t("bugs.priority"),
         options,
         key=PRIORITY_KEY,
-        format_func=lambda value: value or t("bugs.no_priority"),
+        format_func=lambda value: safe_text.clip(value) or t("bugs.no_priority"),
         help=t("bugs.priority_help"),
     )
     return logic.BugFilter(project.key, tuple(chosen))

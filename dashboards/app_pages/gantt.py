@@ -71,7 +71,7 @@ def _chart_frame(rows: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
     statuses = _status_labels()
     sources = {"model": t("gantt.source_model"), "simulation": t("gantt.source_simulation")}
     return rows.select(
-        "task_id", "task_key", "name", "wbs", "label", "is_summary", "is_milestone", "is_critical", "start", "finish",
+        "task_id", "task_key", "wbs", "label", "is_summary", "is_milestone", "is_critical", "start", "finish",
         "baseline_start", "baseline_finish", "p50_finish", "p90_finish",
         finish_end=pl.col("finish").dt.offset_by("1d"),
         baseline_end=pl.col("baseline_finish").dt.offset_by("1d"),
@@ -79,6 +79,7 @@ def _chart_frame(rows: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
         .otherwise(pl.col("status_category").fill_null("todo").replace_strict(statuses, default=statuses["todo"])),
         path_label=pl.when(pl.col("is_critical")).then(pl.lit(t("gantt.critical")))
         .otherwise(pl.lit(t("gantt.not_critical"))),
+        name=pl.col("name").map_elements(safe_text.clip, return_dtype=pl.String),
         assignee=pl.col("assignee_id").replace_strict(names, default=pl.col("assignee_id")),
         whisker_label=pl.col("whisker_source").replace_strict(sources, default=None),
         float_days=pl.col("total_float_days").round(1),
@@ -231,7 +232,7 @@ def _filters(sched: logic.ProjectSchedule, names: dict[str, str]) -> dict[str, A
     """What to show: bar dates, people, phases and the task-level switches."""
     rows = sched.tasks
     phases = rows.filter(pl.col("is_summary") & (pl.col("depth") == 0))
-    phase_names = dict(zip(phases["task_id"], phases["task_key"] + " " + phases["name"]))
+    phase_names = logic.task_labels(phases)
     people = sorted({p for p in rows["assignee_id"].to_list() if p}, key=lambda p: names.get(p, p))
     if rows["assignee_id"].null_count():
         people.append(logic.UNASSIGNED)
@@ -270,7 +271,7 @@ def _view(ctx: common.PageContext, sched: logic.ProjectSchedule, filtered: pl.Da
     """
     baselines = _baselines(ctx, sched.project_key)
     baseline_names = {
-        row["baseline_id"]: f"{row['name']} ({common.format_date(row['created_at'])})"
+        row["baseline_id"]: f"{safe_text.clip(row['name'])} ({common.format_date(row['created_at'])})"
         for row in baselines.iter_rows(named=True)
     }
     if "gantt_baseline" not in st.session_state or st.session_state["gantt_baseline"] not in ["", *baseline_names]:
@@ -285,7 +286,7 @@ def _view(ctx: common.PageContext, sched: logic.ProjectSchedule, filtered: pl.Da
     if max_depth > 0:
         depth = columns[0].slider(t("gantt.depth"), 0, max_depth, key="gantt_depth", help=t("gantt.depth_help"))
     summaries = filtered.filter(pl.col("is_summary") & (pl.col("depth") < depth))
-    summary_names = dict(zip(summaries["task_id"], summaries["task_key"] + " " + summaries["name"]))
+    summary_names = logic.task_labels(summaries)
     if any(c not in summary_names for c in st.session_state.get("gantt_collapsed", [])):
         st.session_state["gantt_collapsed"] = [c for c in st.session_state["gantt_collapsed"] if c in summary_names]
     collapsed = columns[1].multiselect(
@@ -336,7 +337,8 @@ def render() -> None:
     st.caption(t("gantt.status_date", date=common.format_date(sched.status_date)))
     if sched.problem:
         st.warning(t("gantt.cpm_problem", message=safe_text.message(sched.problem)))
-    names = dict(zip(people["person_id"], people["display_name"]))
+    # Clipped once: the names are picker labels and tooltip text.
+    names = {pid: safe_text.clip(name or pid) for pid, name in zip(people["person_id"], people["display_name"])}
     try:
         chosen = _filters(sched, names)
         filtered = logic.filter_rows(
@@ -370,7 +372,7 @@ def render() -> None:
         st.caption(t("gantt.links_capped", total=f"{link_total:,}", shown=f"{arrows.height // 2:,}"))
     chart = _gantt_chart(
         frame, arrows, logic.today(ctx.settings),
-        t("gantt.chart_title", project=common.project_label(project.key, project.name)),
+        t("gantt.chart_title", project=safe_text.clip(common.project_label(project.key, project.name))),
         show_baseline=bool(view["baseline"]), show_whiskers=chosen["whiskers"],
     )
     st.altair_chart(chart, width="stretch")

@@ -13,7 +13,7 @@ import pandas as pd
 import polars as pl
 import streamlit as st
 
-from dashboards import common, data
+from dashboards import common, data, safe_text
 from dashboards.i18n import current_lang, t
 from dashboards.logic import hours as logic
 from warehouse.db import WarehouseError
@@ -52,7 +52,8 @@ def _window(first: date, last: date) -> tuple[date, date] | None:
 def _filters(first: date, last: date, projects: pl.DataFrame, people: pl.DataFrame) -> logic.HoursFilter | None:
     labels = logic.project_labels(projects, t("hours.no_project"))
     # Labels are looked up in dicts built now, in this run's language: format functions may be called later.
-    teams = {team: team or t("common.no_team") for team in sorted(set(people["team"].to_list()) | {logic.NO_TEAM})}
+    teams = {team: safe_text.clip(team) or t("common.no_team")
+             for team in sorted(set(people["team"].to_list()) | {logic.NO_TEAM})}
     window_column, project_column, team_column = st.columns([2, 3, 2])
     with window_column:
         window = _window(first, last)
@@ -170,7 +171,8 @@ def _report_section(query: data.Query, people: pl.DataFrame) -> None:
         st.session_state.pop(PERSON_KEY, None)
     month_column, person_column = st.columns(2)
     month_labels = {month: _month_label(month) for month in months}
-    person_labels = {ALL_PEOPLE: t("hours.report.all_people"), **names}
+    person_labels = {ALL_PEOPLE: t("hours.report.all_people")}
+    person_labels.update((pid, safe_text.clip(name)) for pid, name in names.items())
     month = month_column.selectbox(
         t("hours.report.month"), options=months, format_func=month_labels.__getitem__, key=MONTH_KEY
     )

@@ -508,8 +508,9 @@ def render() -> None:
         return
     if sched.problem:
         st.warning(t("plan.cpm_problem", message=safe_text.message(sched.problem)))
-    people = dict(zip(people_frame["person_id"], people_frame["name"]))
-    labels = dict(zip(sched.tasks["task_id"], sched.tasks["task_key"] + " " + sched.tasks["name"]))
+    # Names and task labels are shown in select boxes, messages and the levelling chart: clipped once here.
+    people = {pid: safe_text.clip(name) for pid, name in zip(people_frame["person_id"], people_frame["name"])}
+    labels = schedule_logic.task_labels(sched.tasks)
     tabs = st.tabs([t(key) for key in logic.TAB_LABELS])
     sections: list[Any] = [
         lambda: _task_tab(ctx, sched, labels, people),

@@ -54,7 +54,7 @@ def _filters(ctx: common.PageContext, people: pl.DataFrame, names: dict[str, str
     owner = columns[3].selectbox(
         t("common.owner"),
         ["", *people["person_id"].to_list()],
-        format_func=lambda pid: t("common.all", lang) if not pid else names.get(pid, pid),
+        format_func=lambda pid: t("common.all", lang) if not pid else safe_text.clip(names.get(pid, pid)),
         key="risks.filter.owner",
     )
     project_key = project.key if project is not None else None
@@ -255,7 +255,8 @@ def _form(ctx: common.PageContext, existing: dict[str, Any] | None, people: pl.D
         first = st.columns(3)
         first[0].selectbox(
             t("common.project"), _with(["", *project_names], state[FORM_KEYS["project"]] or None),
-            format_func=lambda key: common.project_label(key, project_names.get(key)) if key else t("risks.none", lang),
+            format_func=lambda key: safe_text.clip(common.project_label(key, project_names.get(key))) if key
+            else t("risks.none", lang),
             key=FORM_KEYS["project"],
         )
         first[1].selectbox(
@@ -273,7 +274,7 @@ def _form(ctx: common.PageContext, existing: dict[str, Any] | None, people: pl.D
         second[1].number_input(t("risks.field.impact"), step=1, format="%d", key=FORM_KEYS["impact"])
         second[2].selectbox(
             t("common.owner"), _with(people["person_id"].to_list(), state[FORM_KEYS["owner"]]),
-            format_func=lambda pid: names.get(pid, pid), key=FORM_KEYS["owner"],
+            format_func=lambda pid: safe_text.clip(names.get(pid, pid)), key=FORM_KEYS["owner"],
         )
         third = st.columns([1, 2])
         third[0].date_input(t("risks.field.due_date"), min_value=DUE_RANGE[0], max_value=DUE_RANGE[1],
@@ -320,9 +321,10 @@ def _edit_section(ctx: common.PageContext, people: pl.DataFrame, projects: pl.Da
         state.pop(LOADED_KEY, None)
     if state.get(PICK_KEY) not in (NEW, *titles):
         state[PICK_KEY] = NEW
+    labels = {rid: safe_text.clip(f"{rid} · {title or ''}") for rid, title in titles.items()}
     pick = st.selectbox(
         t("risks.pick"), [NEW, *titles],
-        format_func=lambda rid: t("risks.pick_new", lang) if rid == NEW else f"{rid} · {titles.get(rid, '')}",
+        format_func=lambda rid: t("risks.pick_new", lang) if rid == NEW else labels.get(rid, rid),
         key=PICK_KEY,
     )
     existing = logic.risk_by_id(ctx, pick) if pick != NEW else None

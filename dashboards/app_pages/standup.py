@@ -58,7 +58,8 @@ def _pickers(people: pl.DataFrame, names: dict[str, str], today: date) -> tuple[
         state[PERSON_KEY] = risks_logic.person_for_actor(people, common.current_actor()) or ids[0]
     left, right = st.columns(2)
     day = left.date_input(t("standup.day"), key=DAY_KEY, max_value=today)
-    person = right.selectbox(t("standup.person"), ids, format_func=lambda pid: names.get(pid, pid), key=PERSON_KEY)
+    labels = {pid: safe_text.clip(names.get(pid, pid)) for pid in ids}
+    person = right.selectbox(t("standup.person"), ids, format_func=labels.__getitem__, key=PERSON_KEY)
     return day, person
 
 

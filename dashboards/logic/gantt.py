@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 import streamlit as st
 
+from dashboards import safe_text
 from models.planning.calendar import WorkCalendar
 from models.planning.cpm import schedule
 from models.planning.model import Plan
@@ -409,14 +410,16 @@ def default_depth(rows: pl.DataFrame, target: int = DEFAULT_ROW_TARGET) -> int:
     return int(best)
 
 
-def row_labels(rows: pl.DataFrame, width: int = 36) -> pl.DataFrame:
-    """A unique `label` per row: the key and title, indented by WBS depth."""
-    def short(name: str | None) -> str:
-        text = name or ""
-        return text if len(text) <= width else text[: width - 1] + "…"
+def task_labels(rows: pl.DataFrame) -> dict[str, str]:
+    """Each task's key and name on one clipped line (`safe_text.clip`), by task id: what pickers and messages show."""
+    return {task_id: safe_text.clip(f"{key} {name or ''}")
+            for task_id, key, name in zip(rows["task_id"], rows["task_key"], rows["name"])}
 
+
+def row_labels(rows: pl.DataFrame, width: int = 36) -> pl.DataFrame:
+    """A unique `label` per row: the key and title (clipped to `width`), indented by WBS depth."""
     labels = [
-        f"{INDENT * int(depth)}{key} {short(name)}"
+        f"{INDENT * int(depth)}{safe_text.clip(key)} {safe_text.clip(name, width)}"
         for depth, key, name in zip(rows["depth"], rows["task_key"], rows["name"])
     ]
     seen: set[str] = set()

@@ -32,7 +32,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from dashboards import export
+from dashboards import export, safe_text
 from dashboards.data import Query
 from dashboards.i18n import t
 from models.planning.calendar import WorkCalendar
@@ -203,9 +203,9 @@ def report_months(query: Query) -> list[date]:
 
 
 def project_labels(projects: pl.DataFrame, no_project: str) -> dict[str, str]:
-    """Project key → "KEY name" (the name alone when it holds the key), and a name for hours not on a task."""
+    """Project key → "KEY name" (the name alone when it holds the key), clipped; a name for hours not on a task."""
     labels = {
-        key: name if name and key in name else f"{key} {name}" if name else key
+        key: safe_text.clip(name if name and key in name else f"{key} {name}" if name else key)
         for key, name in zip(projects["project_key"], projects["project_name"])
     }
     labels[NO_PROJECT] = no_project

@@ -195,10 +195,10 @@ def board(
 
 
 def lane_name(row: dict[str, Any], group_by: str, lang: str | None = None) -> str:
-    """A lane's name: sprint name and state, person, or the no-sprint / unassigned lane."""
+    """A lane's name, clipped for the picker: sprint name and state, person, or the no-sprint / unassigned lane."""
     if row["lane_id"] == NO_LANE:
         return t("kanban.no_sprint" if group_by == "sprint" else "kanban.unassigned", lang)
-    name = row["lane_name"] or row["lane_id"]
+    name = safe_text.clip(row["lane_name"] or row["lane_id"])
     state = row.get("state")
     if state:
         state_name = t(f"kanban.state.{state}", lang) if state in SPRINT_STATES else state
