@@ -5,7 +5,8 @@ Referential integrity warns on real breaks only (a worklog, comment or status
 change whose task is missing, a link neither of whose tasks exists): a link
 or parent pointing to an issue outside the synced projects is normal in Jira,
 stays as a reference to that issue's key and is counted, not failed.
-Freshness warns, since a late source should not hide the others.
+Freshness warns, since a late source should not hide the others; it also fails
+while the source's last fetch failed (the source keeps its last good rows).
 """
 
 
@@ -14,7 +15,7 @@ from datetime import timedelta
 import dagster as dg
 
 from pipelines.resources import WarehouseResource
-from pipelines.source_assets import canonical_asset_name, raw_asset_name
+from pipelines.source_assets import canonical_asset_name, raw_asset_name, source_node
 from warehouse.db import open_writer, utc_now
 
 UNIQUE_KEYS = {
@@ -28,7 +29,11 @@ UNIQUE_KEYS = {
 
 
 def integrity_check_name(source_name: str) -> str:
-    return f"{source_name.replace('-', '_')}_referential_integrity"
+    return source_node(source_name, "referential_integrity")
+
+
+def freshness_check_name(source_name: str) -> str:
+    return source_node(source_name, "freshness")
 
 
 def _missing(column: str) -> str:
@@ -124,25 +129,34 @@ def build_source_checks(source_name: str) -> list[dg.AssetChecksDefinition]:
             metadata={"negative_worklogs": negative_worklogs, "negative_task_hours": negative_tasks},
         )
 
-    @dg.asset_check(asset=raw, name=f"{prefix}_freshness")
+    @dg.asset_check(asset=raw, name=freshness_check_name(source_name))
     def freshness(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         settings = warehouse.settings()
         window = timedelta(hours=settings.source(source_name).max_staleness_hours)
         with open_writer(settings) as con:
             rows = con.execute(
-                "SELECT last_success_at, last_error FROM sync_state WHERE source = ? AND scope = 'fetch'",
+                "SELECT last_success_at, last_error, failing_since FROM sync_state "
+                "WHERE source = ? AND scope = 'fetch'",
                 [source_name],
             ).fetchall()
-        last_success, last_error = rows[0] if rows else (None, None)
+        last_success, last_error, failing_since = rows[0] if rows else (None, None, None)
         age_hours = (utc_now() - last_success).total_seconds() / 3600 if last_success else None
+        description = None
+        if last_error:
+            kept = f"rows of the last good fetch ({last_success:%Y-%m-%d %H:%M} UTC) kept" if last_success \
+                else "never fetched"
+            since = f"failing since {failing_since:%Y-%m-%d %H:%M} UTC" if failing_since else "last fetch failed"
+            description = f"{since}: {last_error}; {kept}"
         return dg.AssetCheckResult(
-            passed=last_success is not None and utc_now() - last_success <= window,
+            passed=last_error is None and last_success is not None and utc_now() - last_success <= window,
             severity=dg.AssetCheckSeverity.WARN,
+            description=description,
             metadata={
                 "last_success_at": str(last_success) if last_success else "never",
                 "age_hours": round(age_hours, 2) if age_hours is not None else -1,
                 "window_hours": window.total_seconds() / 3600,
                 "last_error": last_error or "",
+                "failing_since": str(failing_since) if failing_since else "",
             },
         )
 

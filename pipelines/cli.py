@@ -6,6 +6,7 @@ Commands:
   rebuild           re-derive canonical tables from stored raw payloads, no API calls
   import-timesheet  import a CSV or .xlsx timesheet, then sync it
   people            people and the tool accounts merged into each (--unmatched)
+  quarantine list   records a sync set aside and values it nulled, with the reason
   query             read-only SQL against the published warehouse
   plan level        resource levelling of a PSPLIB instance
   plan baseline     save a project's current plan as a named baseline
@@ -107,6 +108,29 @@ def cmd_people(args: argparse.Namespace) -> int:
     if args.unmatched:
         print(f"{frame.height} account(s) without e-mail matched to no other account by username or name; "
               "map them with [[people]] in the config", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    """What the syncs set aside (records not loaded, values nulled or repaired), from the published warehouse."""
+    from pipelines.quarantine import LIST_SQL
+    from warehouse.db import read_frame
+
+    settings = load_settings(args.config)
+    if args.source:
+        settings.source(args.source)
+    with _reported():
+        present = read_frame(settings, "SELECT count(*) AS n FROM information_schema.tables "
+                                       "WHERE table_name = 'quarantine'")["n"][0]
+        if not present:
+            raise CommandError("the published warehouse has no quarantine yet; run `lodestar sync` first")
+        where, params = ("WHERE source = ?", [args.source]) if args.source else ("", None)
+        frame = read_frame(settings, LIST_SQL.format(where=where), params)
+    _print_frame(frame, args.format)
+    if args.format == "table":
+        records = frame.filter(frame["kind"] == "record").height
+        print(f"{records} record(s) quarantined, {frame.height - records} value(s) nulled or repaired; a record "
+              "is tried again by every sync and `lodestar rebuild`, and leaves once it loads", file=sys.stderr)
     return EXIT_OK
 
 
@@ -332,6 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
     alerts_list.add_argument("--state", action="append", choices=["new", "acknowledged", "resolved", "muted"],
                              help="only these states (repeatable; default: all but resolved)")
     alerts_list.add_argument("--lang", choices=["zh", "en"], default="zh")
+
+    held = commands.add_parser("quarantine", help="records a sync could not load, and values it nulled")
+    held_commands = held.add_subparsers(dest="quarantine_command", required=True)
+    held_list = _command(held_commands, "list", cmd_quarantine_list,
+                         "list quarantined records and nulled values with the reason", output=True)
+    held_list.add_argument("--source", help="only this source (by name)")
 
     query = _command(commands, "query", cmd_query, "read-only SQL against the published warehouse", output=True)
     query.add_argument("sql")

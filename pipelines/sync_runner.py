@@ -58,12 +58,12 @@ def prepare_dagster_home() -> Path:
 
 def run_sync(
     settings: Settings, only_source: str | None, full: bool, out=None, verbose: bool = False,
-    rebuild: bool = False,
+    rebuild: bool = False, err=None,
 ) -> int:
     """Materialise the sync job in-process against the Dagster instance; print per-source counts.
 
     `rebuild` skips fetching and re-derives canonical tables from the stored raw payloads.
-    `out` defaults to the sys.stdout of the moment of the call (a redirected one included).
+    `out` and `err` default to the sys.stdout and sys.stderr of the moment of the call (redirected ones included).
     """
     import dagster as dg
 
@@ -98,13 +98,15 @@ def run_sync(
     result = job.execute_in_process(
         instance=instance, run_config=run_config, raise_on_error=False, asset_selection=selection
     )
-    return print_report(result, names, out)
+    return print_report(result, names, out, err)
 
 
-def print_report(result, names: list[str], out=None) -> int:
-    """Per-source counts, references outside the synced projects, failed checks and errors; the exit code."""
+def print_report(result, names: list[str], out=None, err=None) -> int:
+    """Per-source counts, quarantined records, references outside the synced projects, failed checks and
+    errors; the exit code (1 when a source failed: the others were published, it kept its last good rows)."""
     out = out or sys.stdout
-    from pipelines.checks import integrity_check_name
+    err = err or sys.stderr
+    from pipelines.checks import freshness_check_name, integrity_check_name
     from pipelines.source_assets import canonical_asset_name, raw_asset_name
 
     print(f"{'source':<16}{'fetched':>10}{'inserted':>10}{'updated':>10}{'deleted':>10}{'seconds':>10}", file=out)
@@ -117,6 +119,25 @@ def print_report(result, names: list[str], out=None) -> int:
             f"{canonical.get('updated', '-'):>10}{canonical.get('deleted', '-'):>10}{seconds:>10.2f}",
             file=out,
         )
+    failed_sources: set[str] = set()
+    for name in names:
+        for stage, node in (("fetch", raw_asset_name(name)), ("load", canonical_asset_name(name))):
+            meta = _node_metadata(result, node)
+            if meta.get("failed"):
+                failed_sources.add(name)
+                kept = meta.get("kept_since")
+                kept = f"kept its rows of the last good sync ({kept})" if kept and kept != "never synced" \
+                    else "it has never synced"
+                print(f"{name}: {stage} failed: {meta.get('error')}; {kept}; the other sources were published",
+                      file=err)
+                break
+    for name in names:
+        canonical = _node_metadata(result, canonical_asset_name(name))
+        records, values = canonical.get("quarantined_records", 0), canonical.get("quarantined_values", 0)
+        if records:
+            print(f"{name}: {records} record(s) quarantined; `lodestar quarantine list`", file=out)
+        if values:
+            print(f"{name}: {values} value(s) out of bounds nulled or repaired; `lodestar quarantine list`", file=out)
     evaluations = result.get_asset_check_evaluations()
     integrity = {e.check_name: e for e in evaluations}
     for name in names:
@@ -125,27 +146,29 @@ def print_report(result, names: list[str], out=None) -> int:
         if external:
             print(f"{name}: {external} links point to issues outside the synced projects "
                   "(kept, naming the issue's key)", file=out)
-    failed_checks = [e for e in evaluations if not e.passed]
+    # A failed source's freshness check says what its failure line above already said.
+    said = {freshness_check_name(name) for name in failed_sources}
+    failed_checks = [e for e in evaluations if not e.passed and e.check_name not in said]
     for evaluation in failed_checks:
         detail = f": {evaluation.description}" if evaluation.description else ""
         print(f"check {evaluation.check_name} ({evaluation.severity.value}): failed{detail}", file=out)
     if not result.success:
-        _print_errors(result)
+        _print_errors(result, err)
         return EXIT_FAILED
-    if any(e.severity.value == "ERROR" for e in failed_checks):
+    if failed_sources or any(e.severity.value == "ERROR" for e in failed_checks):
         return EXIT_FAILED
     return EXIT_OK
 
 
-def _print_errors(result) -> None:
+def _print_errors(result, err) -> None:
     for event in result.all_events:
         if event.is_failure and event.event_specific_data is not None:
             error = getattr(event.event_specific_data, "error", None)
             while error is not None and error.cause is not None:
                 error = error.cause
             message = error.message.strip() if error else event.message
-            print(f"error in {event.step_key}: {message}", file=sys.stderr)
-    print("sync failed", file=sys.stderr)
+            print(f"error in {event.step_key}: {message}", file=err)
+    print("sync failed", file=err)
 
 
 def _metadata_value(value):

@@ -123,3 +123,14 @@ def test_people_unmatched_lists_accounts_nobody_could_match(demo_home):
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("identity_id,")
     assert [line.split(",")[0] for line in lines[1:]] == ["sheets:神秘人"]
+
+
+def test_quarantine_list_of_a_clean_sync_is_empty_and_says_so(demo_home):
+    result = _lodestar("quarantine", "list", home=demo_home)
+    assert result.returncode == 0, result.stderr
+    assert "0 record(s) quarantined, 0 value(s) nulled or repaired" in result.stderr
+    csv = _lodestar("quarantine", "list", "--source", "demo", "--format", "csv", home=demo_home)
+    assert csv.stdout.splitlines() == [
+        "source,kind,stage,item_kind,item_key,field,row_id,reason,first_seen_at,last_seen_at"]
+    unknown = _lodestar("quarantine", "list", "--source", "nope", home=demo_home)
+    assert unknown.returncode == 2 and "nope" in unknown.stderr and "Traceback" not in unknown.stderr

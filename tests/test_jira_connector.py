@@ -52,19 +52,25 @@ def _config(directory: Path, url: str, projects: list[str]) -> Path:
     return config
 
 
-def _sync(config: Path, *, full: bool = False) -> str:
-    out = io.StringIO()
+def _run(config: Path, *, full: bool = False, rebuild: bool = False) -> tuple[int, str, str]:
+    """`lodestar sync` (or `rebuild`) of `config`: exit code, report, error lines."""
+    out, err = io.StringIO(), io.StringIO()
     previous = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(config.parent)
     try:
-        code = run_sync(load_settings(config), None, full=full, out=out)
+        code = run_sync(load_settings(config), None, full=full, out=out, err=err, rebuild=rebuild)
     finally:
         if previous is None:
             os.environ.pop("DAGSTER_HOME", None)
         else:
             os.environ["DAGSTER_HOME"] = previous
-    assert code == 0, out.getvalue()
-    return out.getvalue()
+    return code, out.getvalue(), err.getvalue()
+
+
+def _sync(config: Path, *, full: bool = False) -> str:
+    code, out, err = _run(config, full=full)
+    assert code == 0, out + err
+    return out
 
 
 def _snapshot(config: Path) -> dict[str, list[tuple]]:

@@ -129,7 +129,7 @@ def test_query_cli_refuses_writes(synced):
         capture_output=True, text=True, env=env,
     )
     assert result.returncode != 0
-    assert "read-only" in result.stderr
+    assert "DELETE statements are not allowed, only queries" in result.stderr  # warehouse/sandbox.py
     assert "Traceback" not in result.stderr
 
 
