@@ -57,12 +57,12 @@ def page_context() -> PageContext | None:
             return None
         edits, problem = _edits_identity(settings, snapshot)
         if problem:
-            st.warning(t("msg.edits_store_problem", message=problem))
+            from dashboards.safe_text import message
+
+            st.warning(t("msg.edits_store_problem", message=message(problem)))
         return PageContext(settings, snapshot, edits)
-    except ConfigError as error:
-        st.error(t("msg.config_error", message=error))
-    except WarehouseError as error:
-        st.error(t("msg.warehouse_error", message=error))
+    except (ConfigError, WarehouseError) as error:
+        show_error(error)
     return None
 
 
@@ -85,11 +85,10 @@ def _edits_identity(settings: Settings, snapshot: str) -> tuple[int, str | None]
 
 
 def show_error(error: Exception) -> None:
-    """A data or validation problem as a message in the page's language."""
-    if isinstance(error, ConfigError):
-        st.error(t("msg.config_error", message=error))
-    else:
-        st.error(t("msg.warehouse_error", message=error))
+    """A data or validation problem as a message in the page's language; it may quote source values, so escaped."""
+    from dashboards.safe_text import message
+
+    st.error(t("msg.config_error" if isinstance(error, ConfigError) else "msg.warehouse_error", message=message(error)))
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
@@ -151,8 +150,10 @@ class Project(NamedTuple):
 
 
 def project_label(key: str, name: str | None) -> str:
-    """How a project is named in pickers and titles: "ERP · ERP 系统上线"."""
-    return f"{key} · {name or key}"
+    """How a project is named in pickers and titles: "ERP · ERP 系统上线" (a source's name, so clipped)."""
+    from dashboards.safe_text import clip
+
+    return clip(f"{key} · {name or key}")
 
 
 def projects(ctx: PageContext, *, with_tasks: bool = False) -> pl.DataFrame:

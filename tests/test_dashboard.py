@@ -194,8 +194,10 @@ def test_empty_marts_say_so(empty_config: Path) -> None:
 def test_config_error_is_a_message_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     missing = tmp_path / "nope.toml"
     monkeypatch.setenv(CONFIG_ENV, str(missing))
+    from tests.markdown_text import shown
+
     at = _run()
-    assert len(at.error) == 1 and str(missing) in at.error[0].value
+    assert len(at.error) == 1 and str(missing) in shown(at.error[0].value)
 
 
 @pytest.mark.parametrize("lang", LANGS)

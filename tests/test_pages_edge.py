@@ -78,6 +78,8 @@ def test_a_damaged_edits_store_is_a_warning_and_the_page_still_renders(demo_app,
     """Three pages used to show sqlite3.DatabaseError tracebacks; now every page says what happened."""
     demo_app.warehouse.edits_path.write_bytes(b"not a database" * 500)
     at = run_page(page, lang)
-    [warning] = [w.value for w in at.warning if t("msg.edits_store_problem", lang, message="") in w.value]
+    from tests.markdown_text import shown
+
+    [warning] = [shown(w.value) for w in at.warning if t("msg.edits_store_problem", lang, message="") in w.value]
     assert str(demo_app.warehouse.edits_path) in warning and "cannot be read" in warning
     assert not at.exception

@@ -339,11 +339,14 @@ class MirroredEdit(NamedTuple):
 
 
 def last_mirrored_edit(con: duckdb.DuckDBPyConnection) -> MirroredEdit | None:
-    """The warehouse mirror's newest audit row (None before anyone edited anything)."""
-    row = con.execute(
-        "SELECT audit_id, edited_at, actor, table_name, row_key, count(*) OVER () FROM main.audit_log "
-        "ORDER BY audit_id DESC LIMIT 1"
-    ).fetchone()
+    """The warehouse mirror's newest audit row (None before anyone edited anything, or before the mirror exists)."""
+    try:
+        row = con.execute(
+            "SELECT audit_id, edited_at, actor, table_name, row_key, count(*) OVER () FROM main.audit_log "
+            "ORDER BY audit_id DESC LIMIT 1"
+        ).fetchone()
+    except duckdb.CatalogException:
+        return None
     return MirroredEdit(*row) if row else None
 
 
