@@ -126,11 +126,20 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
             raise CommandError("the published warehouse has no quarantine yet; run `lodestar sync` first")
         where, params = ("WHERE source = ?", [args.source]) if args.source else ("", None)
         frame = read_frame(settings, LIST_SQL.format(where=where), params)
-    _print_frame(frame, args.format)
-    if args.format == "table":
-        records = frame.filter(frame["kind"] == "record").height
-        print(f"{records} record(s) quarantined, {frame.height - records} value(s) nulled or repaired; a record "
-              "is tried again by every sync and `lodestar rebuild`, and leaves once it loads", file=sys.stderr)
+    if args.format != "table":
+        _print_frame(frame, args.format)
+        return EXIT_OK
+    # One line per entry, the reason whole: a ten-column frame would wrap every reason into a column.
+    lines = [("source", "kind", "stage", "item", "field", "row", "since", "reason")] + [
+        (r["source"], r["kind"], r["stage"], f"{r['item_kind']} {r['item_key']}", r["field"] or "-",
+         r["row_id"] or "-", f"{r['first_seen_at']:%Y-%m-%d %H:%M}", r["reason"])
+        for r in frame.iter_rows(named=True)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]) - 1)]
+    for line in lines:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1])
+    records = frame.filter(frame["kind"] == "record").height
+    print(f"{records} record(s) quarantined, {frame.height - records} value(s) nulled or repaired; a record "
+          "is tried again by every sync and `lodestar rebuild`, and leaves once it loads", file=sys.stderr)
     return EXIT_OK
 
 

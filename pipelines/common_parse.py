@@ -349,10 +349,14 @@ def _out_of_bounds(table: str, column: str, value: Any) -> str | None:
         return None
     low, high, unit = bound
     if value < low:
-        return f"{value:g} {unit} is below {low:g}"
+        return f"{_number(value)} {unit} is below {_number(low)}"
     if value > high:
-        return f"{value:g} {unit} is over the bound of {high:g} {unit}"
+        return f"{_number(value)} {unit} is over the bound of {_number(high)} {unit}"
     return None
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
 
 
 def _repaired_text(value: Any) -> Any:

@@ -162,10 +162,10 @@ def test_values_within_bounds_pass_untouched():
     [
         ("due_date", date(1, 1, 1), "value nulled: 0001-01-01 is before 1900-01-01"),
         ("created_at", datetime(9999, 12, 31, 23, 0), "value nulled: 9999-12-31 is after 2200-12-31"),
-        ("story_points", 1e9, "value nulled: 1e+09 points is over the bound of 1000 points"),
+        ("story_points", 1e9, "value nulled: 1,000,000,000 points is over the bound of 1,000 points"),
         ("story_points", -1.0, "value nulled: -1 points is below 0"),
         ("estimate_hours", float("nan"), "value nulled: nan is not a number"),
-        ("spent_hours", MAX_TASK_HOURS + 1, "value nulled: 100001 h is over the bound of 100000 h"),
+        ("spent_hours", MAX_TASK_HOURS + 1, "value nulled: 100,001 h is over the bound of 100,000 h"),
     ],
 )
 def test_a_task_value_out_of_bounds_is_nulled_with_the_reason(column, value, reason):
@@ -179,7 +179,7 @@ def test_a_task_value_out_of_bounds_is_nulled_with_the_reason(column, value, rea
     ("column", "value", "reason"),
     [
         ("hours", -5.0, "row rejected: -5 h is below 0"),
-        ("hours", 10**12 / 3600, "row rejected: 2.77778e+08 h is over the bound of 168 h"),
+        ("hours", 10**12 / 3600, "row rejected: 277,777,778 h is over the bound of 168 h"),
         ("hours", float("inf"), "row rejected: inf is not a number"),
         ("started_at", datetime(1, 1, 1), "row rejected: 0001-01-01 is before 1900-01-01"),
     ],

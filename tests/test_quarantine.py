@@ -122,6 +122,12 @@ def test_poisoned_records_are_quarantined_listed_and_everything_else_publishes(f
     capsys.readouterr()
     assert cli.main(["quarantine", "list", "--config", str(config), "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines()[0].startswith("source,kind,stage,item_kind,item_key,field,row_id")
+    assert cli.main(["quarantine", "list", "--config", str(config)]) == 0
+    table = capsys.readouterr()
+    assert table.out.split()[:8] == ["source", "kind", "stage", "item", "field", "row", "since", "reason"]
+    assert any(line.split()[:5] == ["apache", "record", "parse", "jira_issue", "CLIMATE-263"]
+               and line.endswith("row rejected: -5 h is below 0") for line in table.out.splitlines())
+    assert "4 record(s) quarantined, 4 value(s) nulled or repaired" in table.err
 
     # The mapping is fixed, and Jira fixes the unreadable worklog: the next sync, which fetches
     # nothing else, loads both; the worklog rejections stay until Jira changes them.
