@@ -19,6 +19,7 @@ from models.planning.levelling import (
     solve_rcpsp,
     verify,
 )
+from models.planning.calendar import WorkCalendar
 from models.planning.model import Assignment, Plan, PlanLink, PlanTask, Resource
 from models.planning.psplib import PsplibFormatError, PsplibInstance, load_optimum, parse_sm
 
@@ -187,6 +188,8 @@ def test_psplib_level_json_shape() -> None:
 # --- real plans ----------------------------------------------------------------------------
 
 MONDAY = date(2026, 3, 2)
+CN = WorkCalendar.from_settings()
+"""The company calendar of the default settings (Chinese holidays and 调休), as the plan page passes it."""
 
 
 def two_people_plan() -> Plan:
@@ -244,7 +247,7 @@ def check_levelled(plan: Plan, result: LevelledPlan) -> None:
 @pytest.mark.parametrize("method", ["cp-sat", "sgs"])
 def test_level_plan_resolves_over_allocation_and_keeps_links(method: str) -> None:
     plan = two_people_plan()
-    result = level_plan(plan, time_limit_seconds=5, method=method)
+    result = level_plan(plan, CN, time_limit_seconds=5, method=method)
     check_levelled(plan, result)
     assert result.unlevelled_end < result.project_end
     assert result.moved, "somebody was over-allocated, so something has to move"
@@ -256,12 +259,12 @@ def test_level_plan_resolves_over_allocation_and_keeps_links(method: str) -> Non
 
 def test_level_plan_cpsat_is_optimal_and_no_worse_than_sgs() -> None:
     plan = two_people_plan()
-    exact = level_plan(plan, time_limit_seconds=5, method="cp-sat")
-    heuristic = level_plan(plan, method="sgs")
+    exact = level_plan(plan, CN, time_limit_seconds=5, method="cp-sat")
+    heuristic = level_plan(plan, CN, method="sgs")
     assert exact.method == "cp-sat" and exact.optimal
     assert heuristic.method == "serial-sgs/LFT"
     assert (exact.project_end, exact.total_lateness) <= (heuristic.project_end, heuristic.total_lateness)
-    assert level_plan(plan, time_limit_seconds=5, method="auto", cpsat_max_tasks=3).method == "serial-sgs/LFT"
+    assert level_plan(plan, CN, time_limit_seconds=5, method="auto", cpsat_max_tasks=3).method == "serial-sgs/LFT"
 
 
 def test_level_plan_moves_nothing_without_contention() -> None:
@@ -273,7 +276,7 @@ def test_level_plan_moves_nothing_without_contention() -> None:
         [Assignment("A", "ann"), Assignment("B", "bob"), Assignment("C", "ann")],
         start=MONDAY,
     )
-    result = level_plan(plan, time_limit_seconds=5)
+    result = level_plan(plan, CN, time_limit_seconds=5)
     assert result.moved == []
     assert result.project_end == result.unlevelled_end == 3
 
@@ -281,7 +284,7 @@ def test_level_plan_moves_nothing_without_contention() -> None:
 def test_level_plan_meets_a_deadline_when_the_end_allows_it() -> None:
     tasks = [PlanTask("X", duration_days=3), PlanTask("Y", duration_days=3, deadline=MONDAY + timedelta(days=2))]
     plan = Plan(tasks, [], [Resource("ann")], [Assignment("X", "ann"), Assignment("Y", "ann")], start=MONDAY)
-    result = level_plan(plan, time_limit_seconds=5)
+    result = level_plan(plan, CN, time_limit_seconds=5)
     assert result.project_end == 6
     assert result.tasks["Y"].start == 0 and result.tasks["X"].start == 3
     assert result.total_lateness == 0
@@ -302,7 +305,7 @@ def test_level_plan_keeps_history_and_starts_remaining_work_at_the_status_date()
         start=MONDAY,
         status_date=status,
     )
-    result = level_plan(plan, time_limit_seconds=5)
+    result = level_plan(plan, CN, time_limit_seconds=5)
     done, doing, after = result.tasks["done"], result.tasks["doing"], result.tasks["next"]
     assert (done.status, done.start, done.finish) == ("done", 0, 3)
     assert doing.status == "in_progress" and doing.start == 5 and doing.finish == 7
@@ -314,20 +317,20 @@ def test_level_plan_reassigns_by_skill_when_allowed() -> None:
     tasks = [PlanTask("A", duration_days=5), PlanTask("B", duration_days=5)]
     resources = [Resource("ann", skills=python), Resource("bob", skills=python | {"sql"}), Resource("cy")]
     plan = Plan(tasks, [], resources, [Assignment("A", "ann"), Assignment("B", "ann")], start=MONDAY)
-    fixed = level_plan(plan, time_limit_seconds=5)
+    fixed = level_plan(plan, CN, time_limit_seconds=5)
     assert fixed.project_end == 10 and fixed.reassignments == []
-    flexible = level_plan(plan, time_limit_seconds=5, allow_reassign=True)
+    flexible = level_plan(plan, CN, time_limit_seconds=5, allow_reassign=True)
     assert flexible.project_end == 5
     assert [(r.from_resource, r.to_resource) for r in flexible.reassignments] == [("ann", "bob")]
     check_levelled(plan, flexible)
-    heuristic = level_plan(plan, method="sgs", allow_reassign=True)
+    heuristic = level_plan(plan, CN, method="sgs", allow_reassign=True)
     assert heuristic.project_end == 5
 
 
 def test_level_plan_respects_days_off_and_reports_unknown_resources() -> None:
     tasks = [PlanTask("A", duration_days=2, assignee_id="ann"), PlanTask("B", duration_days=1, assignee_id="zed")]
     plan = Plan(tasks, [], [Resource("ann", days_off=frozenset({MONDAY + timedelta(days=1)}))], start=MONDAY)
-    result = level_plan(plan, time_limit_seconds=5)
+    result = level_plan(plan, CN, time_limit_seconds=5)
     assert result.tasks["A"].start == 2
     assert any("zed" in w for w in result.warnings)
 
@@ -336,7 +339,7 @@ def test_level_plan_rejects_a_cycle() -> None:
     tasks = [PlanTask("A", duration_days=1), PlanTask("B", duration_days=1)]
     plan = Plan(tasks, [PlanLink("A", "B"), PlanLink("B", "A")])
     with pytest.raises(ValueError, match="cycle"):
-        level_plan(plan)
+        level_plan(plan, CN)
 
 
 def random_plan(seed: int, n: int = 25) -> Plan:
@@ -363,8 +366,8 @@ def random_plan(seed: int, n: int = 25) -> Plan:
 def test_level_plan_random_plans_stay_within_capacity_and_links(seed: int) -> None:
     plan = random_plan(seed)
     bob = {a.task_id for a in plan.assignments if a.resource_id == "bob" and a.units > 0.5}
-    exact = level_plan(plan, time_limit_seconds=2, method="cp-sat")
-    heuristic = level_plan(plan, method="sgs")
+    exact = level_plan(plan, CN, time_limit_seconds=2, method="cp-sat")
+    heuristic = level_plan(plan, CN, method="sgs")
     for result in (exact, heuristic):
         check_levelled(replace_units(plan, bob), result)
         days_off = {3, 6}

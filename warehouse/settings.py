@@ -135,6 +135,16 @@ class WarehouseSettings(_Strict):
 class CalendarSettings(_Strict):
     country: CountryCode = "CN"
     timezone: TimeZoneName = "Asia/Shanghai"
+    holidays: list[IsoDate] = Field(
+        default_factory=list,
+        description="Extra days off (YYYY-MM-DD): public holidays of a year chinesecalendar has no data for, "
+        "company shutdowns. Days off win over everything else.",
+    )
+    workdays: list[IsoDate] = Field(
+        default_factory=list,
+        description="Extra working days (YYYY-MM-DD): 调休 make-up days of a year chinesecalendar has no data for, "
+        "a Saturday release.",
+    )
 
 
 class _SourceBase(_Strict):

@@ -29,7 +29,7 @@ from openpyxl import load_workbook
 from dashboards import export
 from dashboards.common import Problem
 from dashboards.i18n import t
-from dashboards.logic.gantt import load_project_plan, status_date_for, today, work_calendar
+from dashboards.logic.gantt import load_project_plan, status_date_for, today
 from models.planning.baseline_store import save_plan_baseline
 from models.planning.calendar import WorkCalendar
 from models.planning.cpm import schedule
@@ -47,7 +47,7 @@ DATE_FIELDS: Final[tuple[str, ...]] = ("planned_start", "planned_finish")
 BASELINE_NAME_MAX: Final = 100
 MAX_LAG_DAYS: Final = 365.0
 HOLIDAY_HORIZON_DAYS: Final = 3 * 366
-"""How far past the plan's start public holidays are handed to levelling and to MS Project."""
+"""How far past the plan's start public holidays are written into MS Project exports."""
 GRID_CAP: Final = 300
 # The editor's tabs in order; a single task is called what every page calls a task.
 TAB_LABELS: Final[tuple[str, ...]] = (
@@ -282,7 +282,7 @@ def dependency_table(links: pl.DataFrame, edited: pl.DataFrame, labels: Mapping[
 
 def live_plan(settings: Settings, project_key: str) -> tuple[Plan, WorkCalendar, date]:
     """The project's Plan with everyone's edits, the calendar it is scheduled on and its status date."""
-    calendar = work_calendar(settings)
+    calendar = WorkCalendar.from_settings(settings)
     with open_reader(settings, live_edits=True) as con:
         status_date = status_date_for(con, project_key, today(settings))
         plan = load_project_plan(con, project_key, status_date, calendar)
@@ -365,23 +365,22 @@ class LevellingOutcome:
     warnings: list[str]
 
 
-def _day(origin: date, offset: int, calendar: np.busdaycalendar) -> date:
-    return np.busday_offset(origin, offset, roll="forward", busdaycal=calendar).astype(date)
-
-
-def levelling_outcome(plan: Plan, levelled: LevelledPlan, day_off: Sequence[date], project_key: str,
+def levelling_outcome(plan: Plan, levelled: LevelledPlan, calendar: WorkCalendar, project_key: str,
                       edits: int) -> LevellingOutcome:
-    """Before (resource-free early dates) and after dates of every moved task, on levelling's own calendar."""
+    """Before (resource-free early dates) and after dates of every moved task, on the calendar it was levelled on."""
     rows: list[dict[str, Any]] = []
     unlevelled_end = levelled_end = None
     if levelled.origin is not None:
-        busdays = np.busdaycalendar(weekmask="1111100", holidays=list(day_off))
-        origin = levelled.origin
+        zero = int(calendar.index_of(levelled.origin, "forward"))
+
+        def day(offset: int) -> date:
+            return calendar.date_of(zero + int(offset))
+
         for task_id in levelled.moved:
             task = levelled.tasks[task_id]
             length = task.finish - task.start
-            before_start = _day(origin, task.early_start, busdays)
-            before_finish = _day(origin, task.early_start + length - 1, busdays) if length > 0 else before_start
+            before_start = day(task.early_start)
+            before_finish = day(task.early_start + length - 1) if length > 0 else before_start
             rows.append({
                 "task_id": task_id,
                 "status": task.status,
@@ -391,8 +390,8 @@ def levelling_outcome(plan: Plan, levelled: LevelledPlan, day_off: Sequence[date
                 "after_finish": task.finish_date,
                 "delay_days": int(task.delay),
             })
-        unlevelled_end = _day(origin, max(levelled.unlevelled_end - 1, 0), busdays)
-        levelled_end = _day(origin, max(levelled.project_end - 1, 0), busdays)
+        unlevelled_end = day(max(levelled.unlevelled_end - 1, 0))
+        levelled_end = day(max(levelled.project_end - 1, 0))
     return LevellingOutcome(
         project_key=project_key, edits=edits, rows=rows, unlevelled_end=unlevelled_end, levelled_end=levelled_end,
         moved=len(levelled.moved), method=levelled.method, optimal=levelled.optimal, seconds=levelled.seconds,
@@ -403,9 +402,8 @@ def levelling_outcome(plan: Plan, levelled: LevelledPlan, day_off: Sequence[date
 def run_levelling(settings: Settings, project_key: str, edits: int, time_limit_seconds: float) -> LevellingOutcome:
     """Level the live plan: nobody above capacity, links kept, the end as early as possible."""
     plan, calendar, _ = live_plan(settings, project_key)
-    day_off = holidays(calendar, plan.start or plan.status_date or today(settings))
-    levelled = level_plan(plan, time_limit_seconds=time_limit_seconds, holidays=day_off)
-    return levelling_outcome(plan, levelled, day_off, project_key, edits)
+    levelled = level_plan(plan, calendar, time_limit_seconds=time_limit_seconds)
+    return levelling_outcome(plan, levelled, calendar, project_key, edits)
 
 
 def levelling_changes(outcome: LevellingOutcome, actor: str, now: datetime | None = None) -> list[EditChange]:

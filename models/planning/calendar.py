@@ -12,9 +12,16 @@ Where the data come from:
   which knows the State Council's 调休 swaps (e.g. Sunday 2024-09-29 is a
   working day so that 2024-10-01..07 can be a week off). Outside those years it
   falls back to ``holidays.country_holidays("CN")`` plus weekends, which knows the
-  holidays but not the make-up working days.
+  holidays but not the make-up working days, plus the ``[calendar] holidays`` /
+  ``workdays`` lists of the configuration (ISO dates: the State Council's notice
+  for a year the package does not ship yet). A year with neither is logged once
+  per process as a warning naming the year, never silently planned without 调休.
 * any other country: ``holidays.country_holidays(code)`` plus the weekend days.
 * ``country=None``: the weekend and the explicit days off only (a calendar read from MS Project).
+
+``WorkCalendar.from_settings(settings)`` is the one way the application builds its
+calendar (CPM, forecasts, levelling, the plan page, predictions, the demo company),
+so every part of Lodestar counts the same working days.
 
 Indices are relative to an *anchor* (index 0 is the first working day on or after
 it). The anchor is fixed on first use, and the covered range grows lazily in both
@@ -35,6 +42,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Literal
 
+import logging
+
 import chinese_calendar
 import holidays as holidays_lib
 import numpy as np
@@ -53,6 +62,34 @@ _CN_DATA_YEARS = (
 
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+log = logging.getLogger(__name__)
+_WARNED_YEARS: set[int] = set()
+"""Years already reported as missing from chinesecalendar in this process (said once, not per calendar)."""
+
+
+def _year_spans(years: list[int]) -> str:
+    """2027, 2028, 2030 as "2027-2028, 2030"."""
+    spans: list[list[int]] = []
+    for year in sorted(years):
+        if spans and year == spans[-1][1] + 1:
+            spans[-1][1] = year
+        else:
+            spans.append([year, year])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def _warn_missing_years(years: list[int]) -> None:
+    new = [y for y in years if y not in _WARNED_YEARS]
+    if not new:
+        return
+    _WARNED_YEARS.update(new)
+    log.warning(
+        "chinesecalendar has no holiday data for %s: its 调休 make-up working days are unknown, so %s "
+        "counts the `holidays` package's public holidays and weekends only; list that year's days off and "
+        "make-up working days in lodestar.toml under [calendar] holidays / workdays (ISO dates)",
+        _year_spans(new), "that year" if len(new) == 1 else "those years",
+    )
 
 
 def _to_day(value: date | datetime | np.datetime64 | str) -> np.datetime64:
@@ -79,6 +116,10 @@ def _as_date(day: np.datetime64) -> date:
     return day.astype("datetime64[D]").astype(date)
 
 
+def _as_iso(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 class WorkCalendar:
     """Working days of one country (and optionally one person), with vectorised date ⇄ index conversion.
 
@@ -95,8 +136,11 @@ class WorkCalendar:
         extra_workdays: Iterable[date] = (),
         weekend: Iterable[int] = (5, 6),
         anchor: date | None = None,
+        listed_years: Iterable[int] = (),
     ) -> None:
+        """``listed_years``: years whose days off and make-up days the configuration lists (no warning for them)."""
         self.country = country.upper() if country else None
+        self.listed_years = frozenset(listed_years)
         self.subdiv = subdiv
         self.extra_days_off = frozenset(extra_days_off)
         self.extra_workdays = frozenset(extra_workdays)
@@ -110,6 +154,24 @@ class WorkCalendar:
         self._days = np.zeros(0, dtype="datetime64[D]")  # the working days in [lo, hi)
         self._base = 0                            # working-day index of _days[0]
         self._lo_day = self._hi_day = 0           # _lo and _hi as days since 1970, for the scalar fast path
+
+    @classmethod
+    def from_settings(cls, settings=None) -> WorkCalendar:
+        """The company calendar of a ``Settings`` (or its ``CalendarSettings``); None: the default settings' one.
+
+        ``[calendar] country`` chooses the public holidays ("" for weekends only) and
+        ``[calendar] holidays`` / ``workdays`` add days off and make-up working days, for
+        a year ``chinesecalendar`` does not know yet or a company shutdown.
+        """
+        config = getattr(settings, "calendar", settings)
+        if config is None:
+            from warehouse.settings import CalendarSettings
+
+            config = CalendarSettings()
+        days_off = [_as_iso(d) for d in getattr(config, "holidays", ())]
+        workdays = [_as_iso(d) for d in getattr(config, "workdays", ())]
+        return cls(config.country or None, extra_days_off=days_off, extra_workdays=workdays,
+                   listed_years={d.year for d in (*days_off, *workdays)})
 
     def __repr__(self) -> str:
         return (f"WorkCalendar({self.country!r}, days_off={len(self.extra_days_off)}, "
@@ -131,6 +193,7 @@ class WorkCalendar:
             extra_workdays=self.extra_workdays,
             weekend=self.weekend,
             anchor=_as_date(self._anchor),
+            listed_years=self.listed_years,
         )
 
     def _working_mask(self, lo: np.datetime64, hi: np.datetime64) -> np.ndarray:
@@ -148,6 +211,7 @@ class WorkCalendar:
             mask[in_data & np.isin(days, cn_on)] = True
             fallback_years = [y for y in range(first, last + 1)
                               if not _CN_DATA_YEARS[0] <= y <= _CN_DATA_YEARS[1]]
+            _warn_missing_years([y for y in fallback_years if y not in self.listed_years])
         elif self.country is None:
             fallback_years = []
         else:

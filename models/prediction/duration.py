@@ -350,7 +350,7 @@ def training_frame(
     ``(features, y_total_days)`` with features in ``build_features`` form, ordered by
     prediction time.
     """
-    calendar = calendar or WorkCalendar("CN")
+    calendar = calendar or WorkCalendar.from_settings()
     tasks = pl.from_arrow(con.sql(
         """SELECT task_id, coalesce(started_at, created_at) AS start_at, resolved_at
            FROM tasks

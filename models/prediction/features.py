@@ -510,7 +510,7 @@ def build_features(
     """One feature row per input (task_id, as_of) row, in input order, from data stamped ≤ as_of.
 
     ``as_of`` is naive UTC (aware datetimes are converted). ``calendar`` counts working
-    days (default: the Chinese calendar, as in the settings' default). A task missing
+    days (default: ``WorkCalendar.from_settings()``, the default settings' calendar). A task missing
     from the warehouse still gets its row, with empty features. ``status_categories``
     overrides entries of the status-name → category dictionary read from the warehouse
     (for custom workflow states the keywords get wrong).
@@ -522,7 +522,7 @@ def build_features(
     ``WorkCalendar.workdays_between`` (a task started today has ``active_workdays`` 1);
     ``days_to_due`` is working days from as_of to the due date, negative when overdue.
     """
-    calendar = calendar or WorkCalendar("CN")
+    calendar = calendar or WorkCalendar.from_settings()
     mapping = status_category_map(con)
     mapping.update(status_categories or {})
     smap = pa.table({

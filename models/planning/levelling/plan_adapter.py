@@ -5,6 +5,10 @@ in-progress tasks, four link types with lags, summary tasks, constraint dates
 and deadlines, fractional units and skills. This module turns all of that
 into the solver's problem (whole working days from an origin) and its
 schedule back into dated tasks, with what moved and why.
+
+Working days are those of the ``WorkCalendar`` the caller passes (the company
+calendar CPM and the Gantt use, 调休 make-up days included), so a levelled task
+without resource conflicts gets exactly its CPM dates.
 """
 
 from __future__ import annotations
@@ -12,13 +16,13 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal
 
 import numpy as np
 
+from models.planning.calendar import WorkCalendar
 from models.planning.levelling.solver import (
     NO_DUE,
     CycleError,
@@ -99,26 +103,26 @@ class LevelledPlan:
         return {"project_end": self.project_end, "total_lateness": self.total_lateness}
 
 
-class _WorkingDays:
-    """Dates ↔ working-day offsets from an origin, on a weekly mask plus holidays."""
+class _DayOffsets:
+    """A ``WorkCalendar``'s working-day indices counted from the plan's origin (offset 0 = its first working day)."""
 
-    def __init__(self, origin: date, weekmask: str, holidays: Sequence[date]) -> None:
-        self.origin = origin
-        self.calendar = np.busdaycalendar(weekmask=weekmask, holidays=list(holidays))
+    def __init__(self, calendar: WorkCalendar, origin: date) -> None:
+        self.calendar = calendar
+        self.zero = int(calendar.index_of(origin, "forward"))
 
     def offset(self, day: date) -> int:
         """Working days in [origin, day): a day off maps to the next working day's offset."""
-        return int(np.busday_count(self.origin, day, busdaycal=self.calendar))
+        return int(self.calendar.index_of(day, "forward")) - self.zero
 
     def end_offset(self, last_day: date) -> int:
         """Exclusive offset just after an inclusive finish date."""
-        return self.offset(last_day + timedelta(days=1))
+        return int(self.calendar.index_of(last_day, "backward")) + 1 - self.zero
 
     def is_working(self, day: date) -> bool:
-        return bool(np.is_busday(day, busdaycal=self.calendar))
+        return bool(self.calendar.is_workday(day))
 
     def day(self, offset: int) -> date:
-        return np.busday_offset(self.origin, offset, roll="forward", busdaycal=self.calendar).astype(date)
+        return self.calendar.date_of(self.zero + int(offset))
 
 
 def _whole_days(value: float) -> int:
@@ -173,11 +177,11 @@ class _PlanProblem:
     """Done tasks: their actual (start, exclusive finish) offsets."""
     started_at: dict[str, int]
     resource_ids: list[str]
-    calendar: _WorkingDays | None
+    calendar: _DayOffsets | None
     warnings: list[str]
 
 
-def _plan_tasks(plan: Plan, calendar: _WorkingDays | None, into: _PlanProblem) -> np.ndarray:
+def _plan_tasks(plan: Plan, calendar: _DayOffsets | None, into: _PlanProblem) -> np.ndarray:
     """Sort leaf tasks into done / in progress / planned and return the durations still to schedule."""
     durations: list[int] = []
     for task in into.leaves:
@@ -205,7 +209,7 @@ def _plan_tasks(plan: Plan, calendar: _WorkingDays | None, into: _PlanProblem) -
 
 
 def _plan_dates(
-    plan: Plan, calendar: _WorkingDays | None, into: _PlanProblem, duration: np.ndarray
+    plan: Plan, calendar: _DayOffsets | None, into: _PlanProblem, duration: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Earliest starts (status date, constraints) and the soft finish and start due offsets."""
     n = len(into.variable)
@@ -285,7 +289,7 @@ def _plan_links(
 
 
 def _plan_resources(
-    plan: Plan, calendar: _WorkingDays | None, into: _PlanProblem, allow_reassign: bool
+    plan: Plan, calendar: _DayOffsets | None, into: _PlanProblem, allow_reassign: bool
 ) -> tuple[np.ndarray, list[list[tuple[tuple[int, ...], int]]], list[tuple[int, int, int]]]:
     """Capacities in hundredths of a unit, each task's slots (with skill-matched alternatives) and days off."""
     resource_index = {r.resource_id: k for k, r in enumerate(plan.resources)}
@@ -335,7 +339,7 @@ def _plan_resources(
     return capacity, slots, blocked
 
 
-def _plan_problem(plan: Plan, calendar: _WorkingDays | None, allow_reassign: bool) -> _PlanProblem:
+def _plan_problem(plan: Plan, calendar: _DayOffsets | None, allow_reassign: bool) -> _PlanProblem:
     into = _PlanProblem(
         problem=Problem(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=np.int64), []),
         leaves=[t for t in plan.tasks if not t.is_summary],
@@ -368,18 +372,18 @@ def _plan_problem(plan: Plan, calendar: _WorkingDays | None, allow_reassign: boo
 
 def level_plan(
     plan: Plan,
+    calendar: WorkCalendar,
     time_limit_seconds: float = 10.0,
     method: Method = "auto",
     *,
     allow_reassign: bool = False,
     workers: int = 2,
     cpsat_max_tasks: int = 1000,
-    weekmask: str = "1111100",
-    holidays: Sequence[date] = (),
 ) -> LevelledPlan:
     """Level a real plan: nobody works above capacity, links and dates hold, the end comes first.
 
-    Durations are whole working days (rounded up) on `weekmask`/`holidays`.
+    Durations are whole working days (rounded up) of `calendar`, the company's
+    `WorkCalendar.from_settings` that CPM schedules on, so dates agree with CPM's.
     All four link types with lags become start-to-start difference
     constraints. Done tasks (actual finish set) stay where they were and use no
     capacity, since history cannot be levelled; in-progress tasks schedule
@@ -403,8 +407,8 @@ def level_plan(
         raise ValueError(f"unknown method {method!r}; use auto, cp-sat or sgs")
     began = time.perf_counter()
     origin = _plan_origin(plan)
-    calendar = _WorkingDays(origin, weekmask, holidays) if origin is not None else None
-    built = _plan_problem(plan, calendar, allow_reassign)
+    offsets = _DayOffsets(calendar, origin) if origin is not None else None
+    built = _plan_problem(plan, offsets, allow_reassign)
     problem = built.problem
     n = problem.n
     try:
@@ -497,7 +501,7 @@ def _levelled(
     status: TaskStatus,
     resource_ids: tuple[str, ...],
     lateness: int,
-    calendar: _WorkingDays | None,
+    calendar: _DayOffsets | None,
 ) -> LevelledTask:
     start_date = finish_date = None
     if calendar is not None:
