@@ -37,7 +37,7 @@ def erp(tmp_path_factory):
         assert run_sync(load_settings(config), None, full=False, out=io.StringIO()) == 0
     finally:
         os.environ.pop("DAGSTER_HOME", None)
-    calendar = WorkCalendar("CN")
+    calendar = WorkCalendar.from_settings(load_settings(config))
     with open_reader(load_settings(config)) as con:
         plans = load_plans(con, STATUS, calendar.workdays_between)
     return plans["ERP"], calendar, load_settings(config)
@@ -82,7 +82,7 @@ def test_slip_of_a_critical_task_moves_the_end_and_options_recover_some(erp):
 
 def test_levelling_the_erp_plan_leaves_nobody_over_allocated(erp):
     plan, _calendar, _settings = erp
-    levelled = level_plan(plan, time_limit_seconds=10, method="sgs")
+    levelled = level_plan(plan, _calendar, time_limit_seconds=10, method="sgs")
     assert levelled.project_end >= levelled.unlevelled_end
     by_person: dict[tuple[str, int], int] = {}
     for task in levelled.tasks.values():

@@ -16,7 +16,6 @@ GITLAB_URL = "https://gitlab.acme.cn"
 MOB_PATH = "acme/mobile-app"
 MOB_ID = 42
 CST = timedelta(hours=8)  # all wall times are Asia/Shanghai; payload timestamps carry the offset
-HOLIDAYS = ((1, 1), (5, 1), (5, 2), (5, 3), *((10, d) for d in range(1, 8)))
 
 
 def _pairs(text: str) -> tuple[tuple[str, ...], ...]:

@@ -21,7 +21,8 @@ from datetime import date, datetime, time, timedelta, timezone
 import numpy as np
 
 from pipelines.demo.company import (
-    CODE_STEPS, DOC_STEPS, HOLIDAYS, MOB_PATH, PEOPLE, PRIORITIES, SLA_DAYS, SPECS, TEAMS, Phase, Spec)
+    CODE_STEPS, DOC_STEPS, MOB_PATH, PEOPLE, PRIORITIES, SLA_DAYS, SPECS, TEAMS, Phase, Spec)
+from models.planning.calendar import WorkCalendar
 from pipelines.demo.payloads import (
     DemoPayload, github_payloads, gitlab_payloads, jira_payloads, timesheet_payloads)
 
@@ -30,7 +31,7 @@ __all__ = ["DemoPayload", "demo_projects", "generate_demo"]
 
 @dataclass(slots=True)
 class Item:
-    """One simulated work item; every day is a business-day index into _Calendar."""
+    """One simulated work item; every day is a working-day index into _Days."""
 
     proj: str
     kind: str  # epic | story | task | subtask | bug
@@ -86,17 +87,22 @@ class Item:
         return list(range(self.start, min(self.finish, cut - 1) + 1)) if self.start < cut else []
 
 
-class _Calendar:
-    """Business days (Mon-Fri minus fixed-date PRC holidays) indexed 0..n, so plans are integer maths."""
+class _Days:
+    """The working days of ``calendar`` from ``first`` to ``last`` indexed 0..n, so plans are integer maths.
 
-    def __init__(self, first: date, last: date) -> None:
-        days = np.arange(np.datetime64(first, "D"), np.datetime64(last, "D") + 1)
-        hol = [np.datetime64(date(y, m, d)) for y in range(first.year, last.year + 1) for m, d in HOLIDAYS]
-        self._days = days[np.is_busday(days, holidays=hol)]
-        self._dates: list[date] = self._days.astype(object).tolist()
+    The calendar is the company's ``WorkCalendar`` (Chinese public holidays, Spring Festival
+    and 调休 make-up Saturdays included), the one CPM and levelling schedule the plans on.
+    """
+
+    def __init__(self, calendar: WorkCalendar, first: date, last: date) -> None:
+        self._calendar = calendar
+        self._zero = int(calendar.index_of(first, "forward"))
+        end = int(calendar.index_of(last, "backward")) + 1
+        self._dates: list[date] = calendar.date_of(np.arange(self._zero, end)).astype(object).tolist()
 
     def index(self, d: date) -> int:
-        return int(np.searchsorted(self._days, np.datetime64(d, "D")))
+        """Index of ``d`` (the next working day's when ``d`` is a day off), clipped to 0..n."""
+        return min(max(int(self._calendar.index_of(d, "forward")) - self._zero, 0), len(self._dates))
 
     def date(self, i: int) -> date:
         return self._dates[min(i, len(self._dates) - 1)]
@@ -109,9 +115,9 @@ class _Calendar:
 class Ctx:
     """Shared state of one generate_demo call (rng, calendar, items, people)."""
 
-    def __init__(self, seed: int, as_of: date) -> None:
+    def __init__(self, seed: int, as_of: date, calendar: WorkCalendar) -> None:
         self.seed, self.as_of, self.rng = seed, as_of, np.random.default_rng(seed)
-        self.cal = _Calendar(as_of - timedelta(days=400), as_of + timedelta(days=900))
+        self.cal = _Days(calendar, as_of - timedelta(days=400), as_of + timedelta(days=900))
         self.cut = self.cal.index(as_of)  # events happen strictly before this business day
         self.items: list[Item] = []
         self.pidx = {p[1]: i for i, p in enumerate(PEOPLE)}
@@ -155,13 +161,18 @@ def demo_projects(as_of: date) -> list[dict]:
              "lead_email": TEAMS[s.key]["pm"][0] + "@acme.cn"} for s in SPECS]
 
 
-def generate_demo(seed: int = 42, as_of: date | None = None) -> list[DemoPayload]:
-    """All payloads of the demo company as seen on ``as_of`` (nothing dated on or after it)."""
+def generate_demo(seed: int = 42, as_of: date | None = None,
+                  calendar: WorkCalendar | None = None) -> list[DemoPayload]:
+    """All payloads of the demo company as seen on ``as_of`` (nothing dated on or after it).
+
+    Work happens on ``calendar``'s working days (default: the default settings' calendar,
+    the Chinese one of the demo configuration).
+    """
     if as_of is None:
         as_of = datetime.now(timezone.utc).date()
     elif isinstance(as_of, datetime):
         as_of = as_of.date()
-    ctx = Ctx(seed, as_of)
+    ctx = Ctx(seed, as_of, calendar or WorkCalendar.from_settings())
     for spec in SPECS:
         (_plan_stream if spec.key == "OPS" else _plan_phased)(spec, ctx)
     _simulate(ctx)
