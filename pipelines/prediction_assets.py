@@ -32,6 +32,7 @@ def build_prediction_assets(upstream: list[dg.AssetsDefinition]) -> list[dg.Asse
             **{f"{name}_version": meta.version for name, meta in metas.items()},
             **{f"{name}_training_rows": meta.metrics.get("training_rows", 0) for name, meta in metas.items()},
             **{f"{name}_fallback": meta.fallback for name, meta in metas.items()},
+            "delay_calibration": metas["delay"].metrics.get("calibration", "none (per-type baseline)"),
         })
 
     @dg.asset(group_name="prediction", kinds={"duckdb"}, deps=[*upstream, prediction_models],
@@ -52,6 +53,13 @@ def build_prediction_assets(upstream: list[dg.AssetsDefinition]) -> list[dg.Asse
                 con.execute("ROLLBACK")
                 raise
         versions = sorted({r["model_version"] for r in rows})
-        return dg.MaterializeResult(metadata={"dagster/row_count": len(rows), "model_version": ", ".join(versions)})
+        # Distinct probabilities to 4 decimals: a calibration that puts many tasks on one value shows in the run.
+        distinct = {round(r["delay_probability"], 4) for r in rows if r["delay_probability"] is not None}
+        return dg.MaterializeResult(metadata={
+            "dagster/row_count": len(rows),
+            "model_version": ", ".join(versions),
+            "distinct_delay_probabilities": len(distinct),
+            "explained_tasks": sum(1 for r in rows if r["top_factors"]),
+        })
 
     return [prediction_models, task_predictions]

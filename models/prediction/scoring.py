@@ -3,6 +3,10 @@
 Training examples are resolved tasks with features rebuilt as of their start
 (`build_features` never reads later rows). With too little history each model
 falls back to per-type baselines and says so in its version (`baseline-…`).
+
+The riskiest tasks get the factors behind their delay probability as sentences,
+English in `top_factors` and Chinese in `top_factors_zh` (`models.prediction.factors`),
+each comparing the task with training tasks of its own type where there are enough.
 """
 
 from __future__ import annotations
@@ -17,14 +21,17 @@ import numpy as np
 import polars as pl
 
 from models.planning.calendar import WorkCalendar
-from models.prediction.delay import DelayRiskModel, top_factors
+from models.prediction.delay import DelayRiskModel, explain
 from models.prediction.duration import DurationModel, training_frame
+from models.prediction.factors import baseline_sentence, sentences
 from models.prediction.features import build_features
 from models.prediction.registry import ModelMeta, latest, new_version, save_model
 
 MIN_DELAY_EXAMPLES = 40
 EXPLAINED_TASKS = 150
 NOT_DELAY_FEATURES = ("task_id", "as_of", "text", "labels", "components", "project_key")
+PEERS = "type_category"
+"""Explanations compare a task with training tasks of the same type (see `models.prediction.delay.explain`)."""
 
 
 @dataclass
@@ -36,6 +43,12 @@ class DelayBaseline:
 
     def predict(self, types: list[str | None]) -> np.ndarray:
         return np.array([self.rate_by_type.get(t or "", self.overall) for t in types], dtype=float)
+
+    def factors(self, type_category: str | None, lang: str) -> list[str]:
+        """The one factor a baseline has: the delay rate it used, and why."""
+        if (type_category or "") in self.rate_by_type:
+            return [baseline_sentence(type_category, self.rate_by_type[type_category or ""], lang)]
+        return [baseline_sentence(None, self.overall, lang)]
 
 
 def delay_feature_frame(features: pl.DataFrame) -> pl.DataFrame:
@@ -87,7 +100,7 @@ def train(con: duckdb.DuckDBPyConnection, registry: Path, calendar: WorkCalendar
     if enough:
         try:
             delay: DelayRiskModel | DelayBaseline = DelayRiskModel().fit(delay_feature_frame(delay_features), y_delay)
-            notes = f"{len(y_delay)} resolved tasks with due dates"
+            notes = f"{len(y_delay)} resolved tasks with due dates; {delay.calibration_} calibration"
         except ValueError as error:
             enough, notes = False, f"model not trainable on this history ({error}); per-type baseline used"
     if not enough:
@@ -99,7 +112,9 @@ def train(con: duckdb.DuckDBPyConnection, registry: Path, calendar: WorkCalendar
         delay = DelayBaseline({k: float(np.mean(v)) for k, v in rates.items()}, overall)
     metas["delay"] = ModelMeta(
         "delay", ("" if enough else "baseline-") + version, now.isoformat(), training_window,
-        {"training_rows": int(len(y_delay)), "delay_rate": float(y_delay.mean()) if len(y_delay) else None},
+        {"training_rows": int(len(y_delay)), "delay_rate": float(y_delay.mean()) if len(y_delay) else None,
+         **({"calibration": delay.calibration_, "calibration_cv_log_loss": delay.calibration_log_loss_,
+             "calibration_cv_brier": delay.calibration_scores_} if isinstance(delay, DelayRiskModel) else {})},
         fingerprint, not enough, notes,
     )
     save_model(registry, delay, metas["delay"])
@@ -131,15 +146,17 @@ def score(con: duckdb.DuckDBPyConnection, registry: Path, calendar: WorkCalendar
     explained = set(np.argsort(-np.nan_to_num(probability, nan=-1.0))[:EXPLAINED_TASKS].tolist())
     delay_frame = None if isinstance(delay, DelayBaseline) else delay_feature_frame(features)
     version = f"duration:{duration_meta.version};delay:{delay_meta.version}"
+    types = features["type_category"].to_list()
     rows = []
     for i, task_id in enumerate(open_tasks["task_id"].to_list()):
         predicted = durations.get(task_id, {})
-        factors: list[str] = []
+        factors: dict[str, list[str]] = {"en": [], "zh": []}
         if has_due[i] and i in explained:
             if delay_frame is not None:
-                factors = top_factors(delay, delay_frame.slice(i, 1), k=3)
+                found = explain(delay, delay_frame.slice(i, 1), k=3, peers=PEERS)
+                factors = {lang: sentences(found, lang) for lang in factors}
             else:
-                factors = [f"baseline: {features['type_category'][i] or 'task'} delay rate in history"]
+                factors = {lang: delay.factors(types[i], lang) for lang in factors}
         rows.append({
             "task_id": task_id,
             "predicted_at": as_of,
@@ -149,6 +166,7 @@ def score(con: duckdb.DuckDBPyConnection, registry: Path, calendar: WorkCalendar
             "remaining_p50_days": predicted.get("remaining_p50_days"),
             "remaining_p90_days": predicted.get("remaining_p90_days"),
             "delay_probability": None if np.isnan(probability[i]) else float(probability[i]),
-            "top_factors": factors,
+            "top_factors": factors["en"],
+            "top_factors_zh": factors["zh"],
         })
     return rows
