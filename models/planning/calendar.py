@@ -85,10 +85,10 @@ def _warn_missing_years(years: list[int]) -> None:
         return
     _WARNED_YEARS.update(new)
     log.warning(
-        "chinesecalendar has no holiday data for %s: its 调休 make-up working days are unknown, so %s "
-        "counts the `holidays` package's public holidays and weekends only; list that year's days off and "
+        "chinesecalendar has no holiday data for %s: without its 调休 make-up working days, Lodestar counts "
+        "weekends and the `holidays` package's public holidays there; list the State Council's days off and "
         "make-up working days in lodestar.toml under [calendar] holidays / workdays (ISO dates)",
-        _year_spans(new), "that year" if len(new) == 1 else "those years",
+        _year_spans(new),
     )
 
 
