@@ -58,7 +58,7 @@ def _reported(*errors: type[BaseException]) -> Iterator[None]:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    return run_sync(load_settings(args.config), args.source, args.full, verbose=args.verbose)
+    return run_sync(load_settings(args.config, environment=True), args.source, args.full, verbose=args.verbose)
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:

@@ -129,8 +129,17 @@ def _parsed(kind: str, key: str, parse: Callable[[], dict[str, list[dict]]]) -> 
     return ParsedItem(kind, key, rows, enforce_bounds(rows, TABLE_KEYS))
 
 
-def parse_items(con: duckdb.DuckDBPyConnection, source: Any, items: Iterable[tuple[str, str, Any]]) -> list[ParsedItem]:
-    """Parse each raw item of one source on its own: one that fails does not stop the others."""
+def parse_items(
+    con: duckdb.DuckDBPyConnection,
+    source: Any,
+    items: Iterable[tuple[str, str, Any]],
+    timesheet_rules: timesheet_parse.TimesheetRules | None = None,
+) -> list[ParsedItem]:
+    """Parse each raw item of one source on its own: one that fails does not stop the others.
+
+    `timesheet_rules` are the import's row checks (day total, future dates, project
+    starts), so a sync re-parsing a file judges its rows as `import-timesheet` did.
+    """
     parsers = _Parsers(con, source)
     parsed: list[ParsedItem] = []
     timesheets: list[tuple[str, str, Any]] = []
@@ -149,7 +158,7 @@ def parse_items(con: duckdb.DuckDBPyConnection, source: Any, items: Iterable[tup
         else:
             filename, data, skip_bad_rows = body["filename"], base64.b64decode(body["data_base64"]), body["skip_bad_rows"]
         parsed.append(_parsed(kind, key, lambda f=filename, d=data, s=skip_bad_rows: _timesheet_rows(
-            con, source.name, f, d, batch, columns, s)))
+            con, source.name, f, d, batch, columns, s, timesheet_rules)))
     return parsed
 
 
@@ -171,8 +180,9 @@ def _timesheet_rows(
     batch: dict[str, list[dict]],
     column_map: dict[str, str] | None,
     skip_bad_rows: bool = False,
+    rules: timesheet_parse.TimesheetRules | None = None,
 ) -> dict[str, list[dict]]:
-    parsed = timesheet_parse.parse_timesheet(data, filename, source_name, column_map or None)
+    parsed = timesheet_parse.parse_timesheet(data, filename, source_name, column_map or None, rules)
     if parsed.errors and not skip_bad_rows:
         details = "; ".join(
             f"row {e.row} {e.column}={e.value!r}: {e.reason}" for e in parsed.errors[:20]

@@ -23,10 +23,11 @@ from pipelines import quarantine
 from pipelines.http import failure_line
 from pipelines.parsing import ISSUE_KINDS, ParsedItem, parse_items
 from pipelines.raw_store import RawItem, iter_raw, latest_fetched_at, store_raw
+from pipelines.timesheets.parse import TimesheetRules
 from warehouse.db import utc_now
 from warehouse.identity import manual_mapping, resolve_people
 from warehouse.load import LoadReport, load_rows, remap_people, remap_projects, row_problems
-from warehouse.settings import Settings
+from warehouse.settings import Settings, TimesheetSource
 
 CANONICAL_SCOPE = "canonical"
 
@@ -177,7 +178,8 @@ def parse_and_load(
     try:
         cleared = _clear_source(con, source_name) if rebuild else {}
         retried = quarantine.retried_items(con, source_name) if watermark is not None else []
-        parsed = parse_items(con, source, iter_raw(con, source_name, since=watermark, also=retried))
+        rules = TimesheetRules.from_settings(settings, source) if isinstance(source, TimesheetSource) else None
+        parsed = parse_items(con, source, iter_raw(con, source_name, since=watermark, also=retried), rules)
         rows, entries = _loadable(con, parsed)
         quarantine.replace(con, source_name, [quarantine.PARSE, quarantine.LOAD],
                            [(item.kind, item.key) for item in parsed], entries, at)
