@@ -211,6 +211,38 @@ def portfolio_kpis(query: Query) -> pl.DataFrame:
     return query(KPI_SQL, [])
 
 
+FAILING_SOURCES_SQL: Final = """
+SELECT source, min(failing_since) AS failing_since, max(last_success_at) AS last_success_at,
+       any_value(last_error ORDER BY last_attempt_at DESC) AS last_error
+FROM sync_state WHERE failing_since IS NOT NULL GROUP BY source ORDER BY source
+"""
+QUARANTINE_COUNTS_SQL: Final = """
+SELECT source, count(*) FILTER (WHERE kind = 'record') AS records, count(*) FILTER (WHERE kind = 'field') AS fields
+FROM quarantine GROUP BY source ORDER BY source
+"""
+PLANNING_FAILURES_SQL: Final = """
+SELECT project_key, stage, message FROM planning_errors WHERE outcome = 'failed' ORDER BY project_key, stage
+"""
+
+
+@dataclass(frozen=True)
+class DataHealth:
+    """What the last syncs could not do: sources failing, records set aside, projects not planned."""
+
+    failing_sources: pl.DataFrame
+    quarantine: pl.DataFrame
+    planning_failures: pl.DataFrame
+
+    @property
+    def empty(self) -> bool:
+        return self.failing_sources.is_empty() and self.quarantine.is_empty() and self.planning_failures.is_empty()
+
+
+def data_health(query: Query) -> DataHealth:
+    """Read from the snapshot's own bookkeeping (sync_state, quarantine, planning_errors)."""
+    return DataHealth(query(FAILING_SOURCES_SQL, []), query(QUARANTINE_COUNTS_SQL, []), query(PLANNING_FAILURES_SQL, []))
+
+
 def portfolio_trend(query: Query, days: int = DEFAULT_TREND_DAYS) -> pl.DataFrame:
     """Daily open and cumulative-resolved task counts per project for the last `days` days of data."""
     if days < 1:

@@ -114,6 +114,25 @@ _SHARED: Final[dict[str, dict[str, str]]] = {
     # portfolio page
     "portfolio.title": {"zh": "项目组合总览", "en": "Portfolio overview"},
     "portfolio.projects_header": {"zh": "各项目情况", "en": "Projects"},
+    "portfolio.source_failing": {
+        "zh": "数据源 {source} 自 {since} 起同步失败：{error}。其数据停留在上次成功同步（{last}），其他数据源照常更新。",
+        "en": "Source {source} has been failing to sync since {since}: {error}. Its data is as of its last good "
+              "sync ({last}); the other sources are up to date.",
+    },
+    "portfolio.data_notes": {
+        "zh": "数据说明：{records} 条记录被隔离，{fields} 个值被清空或修正，{projects} 个项目未能完成排程或预测",
+        "en": "Data notes: {records} record(s) set aside, {fields} value(s) nulled or repaired, "
+              "{projects} project(s) not fully planned",
+    },
+    "portfolio.quarantine_help": {
+        "zh": "被隔离的记录未载入数据仓库，每次同步都会重试；运行 `lodestar quarantine list` 查看每条的原因。",
+        "en": "Set-aside records are not in the warehouse and are retried by every sync; "
+              "`lodestar quarantine list` gives each one's reason.",
+    },
+    "portfolio.col_source": {"zh": "数据源", "en": "Source"},
+    "portfolio.col_records": {"zh": "隔离记录", "en": "Records set aside"},
+    "portfolio.col_fields": {"zh": "修正的值", "en": "Values repaired"},
+    "portfolio.col_stage": {"zh": "环节", "en": "Stage"},
     "portfolio.trend_header": {"zh": "趋势", "en": "Trend"},
     "portfolio.trend_capped": {
         "zh": "共 {total} 个项目，图中显示未完成任务最多的 {shown} 个；完整数据见上表或 SQL 查询页。",

@@ -62,6 +62,38 @@ def _trend_chart(trend: pl.DataFrame) -> alt.Chart:
     )
 
 
+def _data_health(query: data.Query) -> None:
+    """A failing source or set-aside records change what the numbers below mean: say so above them."""
+    from dashboards.safe_text import clip, message
+
+    try:
+        health = data.data_health(query)
+    except WarehouseError:
+        return
+    for row in health.failing_sources.iter_rows(named=True):
+        st.warning(t("portfolio.source_failing", source=clip(row["source"]), error=message(row["last_error"] or ""),
+                     since=common.format_date(row["failing_since"]), last=common.format_date(row["last_success_at"])))
+    if health.quarantine.is_empty() and health.planning_failures.is_empty():
+        return
+    records = int(health.quarantine["records"].sum()) if not health.quarantine.is_empty() else 0
+    fields = int(health.quarantine["fields"].sum()) if not health.quarantine.is_empty() else 0
+    with st.expander(t("portfolio.data_notes", records=records, fields=fields,
+                       projects=health.planning_failures["project_key"].n_unique())):
+        if not health.quarantine.is_empty():
+            st.caption(t("portfolio.quarantine_help"))
+            st.dataframe(health.quarantine, hide_index=True, column_config={
+                "source": st.column_config.TextColumn(t("portfolio.col_source")),
+                "records": st.column_config.NumberColumn(t("portfolio.col_records"), format="%d"),
+                "fields": st.column_config.NumberColumn(t("portfolio.col_fields"), format="%d"),
+            })
+        if not health.planning_failures.is_empty():
+            st.dataframe(health.planning_failures, hide_index=True, column_config={
+                "project_key": st.column_config.TextColumn(t("col.project_key")),
+                "stage": st.column_config.TextColumn(t("portfolio.col_stage")),
+                "message": st.column_config.TextColumn(t("common.why"), width="large"),
+            })
+
+
 def render() -> None:
     """Draw the page."""
     st.title(t("portfolio.title"))
@@ -76,6 +108,7 @@ def render() -> None:
         common.show_error(error)
         return
 
+    _data_health(query)
     if kpis.is_empty():
         st.info(t("msg.no_projects"))
         return
