@@ -180,3 +180,14 @@ def test_budget_burn_fires_below_the_cpi_threshold(empty_settings: Settings) -> 
     assert (finding.project_key, finding.owner_id, finding.score, finding.facts["cpi"]) == ("OVER", "p1", 0.2, 0.8)
     zh, en = (describe("budget_burn", finding.facts, lang, "OVER") for lang in ("zh", "en"))
     assert "CPI 0.8" in zh.title and "CPI 0.8" in en.title and "OVER" in en.title
+
+
+def test_delay_risk_reasons_use_the_factors_of_the_message_language() -> None:
+    facts = {"key": "ERP-1", "title": "x", "probability": 0.9, "due": "2026-06-20",
+             "factors": ["open for 148 working days (similar tasks usually 12), which raises the risk"],
+             "factors_zh": ["创建至今 148 个工作日（同类任务通常 12 天），推高延期风险"]}
+    zh, en = (" ".join(describe("delay_risk", facts, lang, "ERP").reasons) for lang in ("zh", "en"))
+    assert "创建至今 148 个工作日" in zh and "open for" not in zh
+    assert "open for 148 working days" in en
+    older = {k: v for k, v in facts.items() if k != "factors_zh"}
+    assert "open for 148" in " ".join(describe("delay_risk", older, "zh", "ERP").reasons), "stored before zh existed"

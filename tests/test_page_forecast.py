@@ -152,20 +152,14 @@ def test_how_many_by_is_monotone_and_bounded(demo_app: Settings) -> None:
         logic.forecast_throughput(open_count, weeks.head(0), start, start + timedelta(days=30))
 
 
-def test_factors_read_in_both_languages() -> None:
-    zh = logic.readable_factor("days_to_due -37 (typical 4) raises the risk", str, "zh")
-    assert zh == "距截止天数 -37（通常 4）↑ 风险"
-    assert logic.readable_factor("story_points not set (typical 5) lowers the risk", str, "en") == (
-        "story points not set (typical 5) ↓ risk"
-    )
-    assert logic.readable_factor("due_date 20760 (typical 20651) lowers the risk", str, "en") == (
-        "due date 2026-11-03 (typical 2026-07-17) ↓ risk"
-    )
-    assert logic.readable_factor("brand_new_feature 3 (typical 1) raises the risk", str, "en").startswith(
-        "brand new feature 3"
-    )
-    assert logic.readable_factor("something else entirely", str, "en") == "something else entirely"
-    assert logic.readable_factors(None, str, "en") == ""
+def test_factors_read_in_the_page_language() -> None:
+    row = {"top_factors": ["due in 3 working days (similar tasks usually due in 4 working days), which raises the risk"],
+           "top_factors_zh": ["距截止还有 3 个工作日（同类任务通常 4 个工作日），推高延期风险"]}
+    assert logic.readable_factors(logic.factors_in(row, "zh"), "zh") == row["top_factors_zh"][0]
+    assert logic.readable_factors(logic.factors_in(row, "en"), "en") == row["top_factors"][0]
+    scored_before_zh = {"top_factors": ["a", "b"], "top_factors_zh": None}
+    assert logic.readable_factors(logic.factors_in(scored_before_zh, "zh"), "zh") == "a；b"
+    assert logic.readable_factors(None, "en") == ""
 
 
 def test_edge_cases_show_messages(demo_app: Settings) -> None:

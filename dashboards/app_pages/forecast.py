@@ -14,7 +14,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards import common, data, safe_text
-from dashboards.i18n import t
+from dashboards.i18n import current_lang, t
 from dashboards.logic import forecast as logic
 from warehouse.db import WarehouseError
 from warehouse.settings import Settings
@@ -237,7 +237,8 @@ def _risk_section(query: data.Query, project_key: str) -> None:
         st.info(t("forecast.no_risks"))
         return
     st.caption(t("forecast.risk_caption", total=int(ranking["ranked_total"][0]), shown=ranking.height))
-    factors = [logic.readable_factors(row, common.format_date) for row in ranking["top_factors"].to_list()]
+    lang = current_lang()
+    factors = [logic.readable_factors(logic.factors_in(row, lang), lang) for row in ranking.iter_rows(named=True)]
     table = ranking.with_columns(pl.Series("factors", factors, dtype=pl.String)).select(
         "task_key", "title", "assignee", "status", "due_date", "delay_probability", "remaining_p50_days",
         "remaining_p90_days", "finish_p85", "factors", "url",

@@ -29,10 +29,9 @@ Choices that shape the numbers:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -40,7 +39,7 @@ import numpy as np
 import polars as pl
 
 from dashboards.data import Query
-from dashboards.i18n import STRINGS, t
+from dashboards.i18n import t
 from models.planning.calendar import WorkCalendar
 from models.planning.cpm import display_days
 from models.planning.forecast import how_many_by, simulate, when_done
@@ -112,7 +111,7 @@ WITH open AS (
 ),
 latest AS (
     SELECT tp.task_id, tp.delay_probability, tp.remaining_p50_days, tp.remaining_p90_days, tp.top_factors,
-           tp.predicted_at
+           tp.top_factors_zh, tp.predicted_at
     FROM task_predictions AS tp
     JOIN open USING (task_id)
     WHERE tp.delay_probability IS NOT NULL
@@ -121,7 +120,7 @@ latest AS (
 SELECT o.task_id, o.task_key, o.title, o.url, o.status,
        coalesce(p.display_name, o.assignee_id) AS assignee,
        o.due_date, l.delay_probability, l.remaining_p50_days, l.remaining_p90_days,
-       s.finish_p85, l.top_factors,
+       s.finish_p85, l.top_factors, l.top_factors_zh,
        count(*) OVER () AS ranked_total
 FROM open AS o
 JOIN latest AS l USING (task_id)
@@ -371,43 +370,12 @@ def forecast_throughput(open_count: int, weeks: pl.DataFrame, start: date, when:
 
 # ------------------------------------------------------------------ readable factors
 
-_FACTOR = re.compile(
-    r"^(?P<feature>\S+) (?P<value>.+?) \(typical (?P<typical>.+)\) (?P<direction>raises|lowers) the risk$"
-)
-_EPOCH = date(1970, 1, 1)
+
+def readable_factors(factors: Sequence[str] | None, lang: str | None = None) -> str:
+    """All factors of one task on one line, strongest first (the model writes each as a sentence per language)."""
+    return t("forecast.factor.separator", lang).join(factors or [])
 
 
-def _factor_value(feature: str, value: str, lang: str | None, format_date: Callable[[date], str]) -> str:
-    if value == "not set":
-        return t("forecast.factor.not_set", lang)
-    if feature == "due_date":
-        try:
-            return format_date(_EPOCH + timedelta(days=int(float(value.replace(",", "")))))
-        except (ValueError, OverflowError):
-            return value
-    return value
-
-
-def readable_factor(text: str, format_date: Callable[[date], str], lang: str | None = None) -> str:
-    """A model factor ("days_to_due -37 (typical 4) raises the risk") in the reader's words.
-
-    Feature names without a translation are shown with spaces; text of another shape passes through.
-    """
-    match = _FACTOR.match(text.strip())
-    if match is None:
-        return text
-    feature = match["feature"]
-    key = f"forecast.factor.{feature}"
-    name = t(key, lang) if key in STRINGS else feature.replace("_", " ")
-    return t(
-        f"forecast.factor.{match['direction']}",
-        lang,
-        feature=name,
-        value=_factor_value(feature, match["value"], lang, format_date),
-        typical=_factor_value(feature, match["typical"], lang, format_date),
-    )
-
-
-def readable_factors(factors: Sequence[str] | None, format_date: Callable[[date], str], lang: str | None = None) -> str:
-    """All factors of one task on one line, strongest first (the model's order)."""
-    return t("forecast.factor.separator", lang).join(readable_factor(f, format_date, lang) for f in factors or [])
+def factors_in(row: Mapping[str, Any], lang: str) -> Sequence[str] | None:
+    """The task's factors in `lang`: Chinese from `top_factors_zh`, English (or rows scored before it existed)."""
+    return (row.get("top_factors_zh") if lang == "zh" else None) or row.get("top_factors")

@@ -1,50 +1,5 @@
 """Words of the forecast page; keys start with "forecast."."""
 
-# Names of the delay model's features, as its top factors mention them.
-_FACTORS: dict[str, dict[str, str]] = {
-    "priority_rank": {"zh": "优先级等级", "en": "priority rank"},
-    "n_labels": {"zh": "标签数", "en": "labels"},
-    "n_components": {"zh": "模块数", "en": "components"},
-    "has_assignee": {"zh": "已分配负责人", "en": "has an assignee"},
-    "estimate_hours": {"zh": "估算工时", "en": "estimate (h)"},
-    "story_points": {"zh": "故事点", "en": "story points"},
-    "has_due_date": {"zh": "有截止日期", "en": "has a due date"},
-    "days_to_due": {"zh": "距截止天数", "en": "days to due"},
-    "is_started": {"zh": "已开始", "en": "started"},
-    "is_done": {"zh": "已完成", "en": "done"},
-    "age_workdays": {"zh": "已存在工作日", "en": "age (working days)"},
-    "active_workdays": {"zh": "进行中工作日", "en": "working days in progress"},
-    "status_workdays": {"zh": "当前状态停留工作日", "en": "working days in this status"},
-    "status_changes_n": {"zh": "状态变更次数", "en": "status changes"},
-    "reopen_n": {"zh": "重新打开次数", "en": "reopens"},
-    "comments_n": {"zh": "评论数", "en": "comments"},
-    "worklog_hours": {"zh": "已登记工时", "en": "hours logged"},
-    "worklog_to_estimate": {"zh": "工时/估算比", "en": "hours / estimate"},
-    "assignee_wip": {"zh": "负责人在制任务数", "en": "assignee's open work"},
-    "assignee_resolved_n": {"zh": "负责人已完成任务数", "en": "tasks the assignee finished"},
-    "assignee_on_time_rate": {"zh": "负责人按时完成率", "en": "assignee's on-time rate"},
-    "reporter_reported_n": {"zh": "报告人提交数", "en": "tasks the reporter filed"},
-    "reporter_resolved_n": {"zh": "报告人任务完成数", "en": "reporter's tasks finished"},
-    "reporter_delay_rate": {"zh": "报告人任务延期率", "en": "reporter's delay rate"},
-    "blockers_n": {"zh": "前置阻塞数", "en": "blockers"},
-    "blockers_open_n": {"zh": "未解决阻塞数", "en": "open blockers"},
-    "blocking_n": {"zh": "阻塞其他任务数", "en": "tasks it blocks"},
-    "subtasks_n": {"zh": "子任务数", "en": "subtasks"},
-    "subtasks_open_n": {"zh": "未完成子任务数", "en": "open subtasks"},
-    "team_resolved_n": {"zh": "团队已完成任务数", "en": "tasks the team finished"},
-    "team_cycle_p50": {"zh": "团队周期中位数", "en": "team cycle time P50"},
-    "team_cycle_p85": {"zh": "团队周期 P85", "en": "team cycle time P85"},
-    "age_to_p50": {"zh": "年龄/周期中位数", "en": "age / cycle P50"},
-    "age_to_p85": {"zh": "年龄/周期 P85", "en": "age / cycle P85"},
-    "type_category": {"zh": "任务类型", "en": "type"},
-    "priority": {"zh": "优先级", "en": "priority"},
-    "status_category_at": {"zh": "状态类别", "en": "status category"},
-    "due_date": {"zh": "截止日期", "en": "due date"},
-    "labels": {"zh": "标签", "en": "labels"},
-    "components": {"zh": "模块", "en": "components"},
-    "text": {"zh": "标题与描述", "en": "title and description"},
-}
-
 STRINGS: dict[str, dict[str, str]] = {
     "forecast.title": {"zh": "完工预测", "en": "Forecast"},
     "forecast.no_projects": {
@@ -151,11 +106,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "forecast.col.finish_p85": {"zh": "计划 P85 完成", "en": "Planned P85 finish"},
     "forecast.col.factors": {"zh": "主要因素", "en": "Top factors"},
     # factors
-    "forecast.factor.raises": {"zh": "{feature} {value}（通常 {typical}）↑ 风险", "en": "{feature} {value} (typical {typical}) ↑ risk"},
-    "forecast.factor.lowers": {"zh": "{feature} {value}（通常 {typical}）↓ 风险", "en": "{feature} {value} (typical {typical}) ↓ risk"},
-    "forecast.factor.not_set": {"zh": "未设置", "en": "not set"},
     "forecast.factor.separator": {"zh": "；", "en": "; "},
-    **{f"forecast.factor.{name}": words for name, words in _FACTORS.items()},
     "forecast.chart.tail": {
         "zh": "图中未画出最慢的 1% 模拟结果，以免极端长尾压缩坐标轴。",
         "en": "The slowest 1 % of runs are not drawn, so an extreme tail does not squash the axis.",

@@ -233,7 +233,8 @@ def _critical_late(ctx: EvaluationContext, config_of) -> Iterable[Finding]:
 
 
 def _delay_risk(ctx: EvaluationContext, config_of) -> Iterable[Finding]:
-    sql = OPEN_TASKS.replace("FROM tasks t", ", pr.delay_probability, pr.top_factors, pr.remaining_p50_days, "
+    sql = OPEN_TASKS.replace("FROM tasks t", ", pr.delay_probability, pr.top_factors, pr.top_factors_zh, "
+                             "pr.remaining_p50_days, "
                              "pr.remaining_p90_days FROM tasks t JOIN task_predictions pr USING (task_id)")
     for row in _rows(ctx.con, sql + " AND pr.delay_probability IS NOT NULL"):
         config = config_of(row["project_key"])
@@ -242,7 +243,8 @@ def _delay_risk(ctx: EvaluationContext, config_of) -> Iterable[Finding]:
             continue
         yield Finding("delay_risk", row["project_key"], row["task_id"], config.severity, round(probability, 3),
                       {**_task_facts(row), "probability": round(probability, 3),
-                       "factors": list(row["top_factors"] or []), "due": _iso(row["due_date"]),
+                       "factors": list(row["top_factors"] or []), "factors_zh": list(row["top_factors_zh"] or []),
+                       "due": _iso(row["due_date"]),
                        "remaining_p50_days": row["remaining_p50_days"], "remaining_p90_days": row["remaining_p90_days"]},
                       row["owner_id"], config.recipients)
 

@@ -97,7 +97,10 @@ def describe(rule: str, facts: dict[str, Any], lang: str, project_key: str | Non
         values["progress_pct"] = _percent(facts.get("progress"))
     if rule == "delay_risk":
         values["probability_pct"] = _percent(facts.get("probability"))
-        values["factors"] = "; ".join(facts.get("factors") or []) or "—"
+        if lang == "zh" and facts.get("factors_zh"):
+            values["factors"] = "；".join(facts["factors_zh"])
+        else:
+            values["factors"] = "; ".join(facts.get("factors") or []) or "—"
     if rule == "budget_burn":
         for name in ("ac", "ev", "eac", "bac"):
             values[name] = f"{facts[name]:,.0f}" if facts.get(name) is not None else "—"
