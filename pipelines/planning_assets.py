@@ -60,7 +60,7 @@ def build_planning_assets(upstream: list[dg.AssetsDefinition]) -> list[dg.Assets
     )
     def planning(warehouse: WarehouseResource):
         settings = warehouse.settings()
-        calendar = WorkCalendar(settings.calendar.country)
+        calendar = WorkCalendar.from_settings(settings)
         today = datetime.now(ZoneInfo(settings.calendar.timezone)).date()
         with open_writer(settings) as con:
             outputs = plan_portfolio(con, calendar, today)

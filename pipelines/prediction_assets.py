@@ -27,7 +27,7 @@ def build_prediction_assets(upstream: list[dg.AssetsDefinition]) -> list[dg.Asse
     def prediction_models(warehouse: WarehouseResource) -> dg.MaterializeResult:
         settings = warehouse.settings()
         with open_writer(settings) as con:
-            metas = train(con, registry_path(settings), WorkCalendar(settings.calendar.country), _now())
+            metas = train(con, registry_path(settings), WorkCalendar.from_settings(settings), _now())
         return dg.MaterializeResult(metadata={
             **{f"{name}_version": meta.version for name, meta in metas.items()},
             **{f"{name}_training_rows": meta.metrics.get("training_rows", 0) for name, meta in metas.items()},
@@ -40,7 +40,7 @@ def build_prediction_assets(upstream: list[dg.AssetsDefinition]) -> list[dg.Asse
     def task_predictions(warehouse: WarehouseResource) -> dg.MaterializeResult:
         settings = warehouse.settings()
         with open_writer(settings) as con:
-            rows = score(con, registry_path(settings), WorkCalendar(settings.calendar.country), _now())
+            rows = score(con, registry_path(settings), WorkCalendar.from_settings(settings), _now())
             con.execute("BEGIN TRANSACTION")
             try:
                 con.execute("DELETE FROM task_predictions")

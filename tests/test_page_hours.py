@@ -77,7 +77,7 @@ def test_utilisation_of_one_person_matches_independent_sql(demo_app: Settings) -
     start, end = _default_window(demo_app)
     cube = logic.hours_cube(query_of(demo_app), logic.HoursFilter(start, end))
     people = logic.people_frame(query_of(demo_app))
-    weeks = logic.working_weeks(start, end, demo_app.calendar.country)
+    weeks = logic.working_weeks(start, end, demo_app.calendar)
     table = logic.person_utilisation(cube, people, weeks)
 
     person, hours, capacity = _sql(

@@ -267,7 +267,7 @@ def _overview(ctx: common.PageContext, query: data.Query, window: logic.HoursFil
         st.info(t("hours.no_hours"))
         return
     country = ctx.settings.calendar.country
-    weeks = logic.working_weeks(window.start, window.end, country)
+    weeks = logic.working_weeks(window.start, window.end, ctx.settings.calendar)
     utilisation = logic.person_utilisation(cube, people, weeks)
     hours_total = float(utilisation["hours"].sum())
     capacity_total = float(utilisation["capacity_hours"].sum())

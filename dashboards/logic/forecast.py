@@ -274,7 +274,7 @@ def simulate_project(
 
     Raises NotSchedulable for a dependency loop, with the engine's message naming the tasks.
     """
-    calendar = WorkCalendar(settings.calendar.country)
+    calendar = WorkCalendar.from_settings(settings)
     with open_reader(settings, live_edits=True) as con:
         plan = load_plans(con, status_date, calendar.workdays_between, [project_key]).get(project_key)
         if plan is None or not any(not t.is_summary and t.actual_finish is None for t in plan.tasks):

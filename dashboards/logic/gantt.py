@@ -106,7 +106,7 @@ class ProjectSchedule:
 
 def work_calendar(settings: Settings) -> WorkCalendar:
     """The company's working days, as the pipeline schedules with them."""
-    return WorkCalendar(settings.calendar.country)
+    return WorkCalendar.from_settings(settings)
 
 
 def today(settings: Settings) -> date:

@@ -36,6 +36,7 @@ from dashboards import export, safe_text
 from dashboards.data import Query
 from dashboards.i18n import t
 from models.planning.calendar import WorkCalendar
+from warehouse.settings import CalendarSettings
 
 DEFAULT_WEEKLY_CAPACITY: Final = 40.0
 DEFAULT_WEEKS: Final = 12
@@ -162,13 +163,14 @@ def default_window(last_day: date, weeks: int = DEFAULT_WEEKS) -> tuple[date, da
 
 
 @lru_cache(maxsize=8)
-def _calendar(country: str) -> WorkCalendar:
-    return WorkCalendar(country or None)
+def _calendar(country: str, holidays: tuple[date, ...], workdays: tuple[date, ...]) -> WorkCalendar:
+    return WorkCalendar.from_settings(CalendarSettings(country=country, holidays=list(holidays), workdays=list(workdays)))
 
 
-def working_weeks(start: date, end: date, country: str = "CN") -> float:
-    """Working days in [start, end] / 5, so a window with a holiday week has less capacity."""
-    return _calendar(country).workdays_between(start, end) / 5.0
+def working_weeks(start: date, end: date, calendar: CalendarSettings) -> float:
+    """Working days in [start, end] / 5 on the company calendar, so a window with a holiday week has less capacity."""
+    cached = _calendar(calendar.country, tuple(calendar.holidays), tuple(calendar.workdays))
+    return cached.workdays_between(start, end) / 5.0
 
 
 def month_bounds(month: date) -> tuple[date, date]:

@@ -378,7 +378,7 @@ def evaluation_context(con: duckdb.DuckDBPyConnection, settings: Settings, now: 
 
     from models.planning.calendar import WorkCalendar
 
-    calendar = WorkCalendar(settings.calendar.country or None)
+    calendar = WorkCalendar.from_settings(settings)
     local_today = (now.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(settings.calendar.timezone))).date()
     return EvaluationContext(
         con=con, settings=settings, today=local_today, now=now,

@@ -24,7 +24,7 @@ def save_project_baseline(settings: Settings, project_key: str, name: str, actor
     Read with people's unsynced edits, so a baseline saved right after an
     edit includes it.
     """
-    calendar = WorkCalendar(settings.calendar.country)
+    calendar = WorkCalendar.from_settings(settings)
     status_date = status_date or datetime.now(timezone.utc).date()
     with open_reader(settings, live_edits=True) as con:
         plans = load_plans(con, status_date, calendar.workdays_between, [project_key])

@@ -118,7 +118,7 @@ def _enrich(settings: Settings, notifications: Sequence[Notification],
                 wanted[alert["project_key"]].append(alert)
     if not wanted:
         return {}, {}
-    calendar = WorkCalendar(settings.calendar.country or None)
+    calendar = WorkCalendar.from_settings(settings)
     status_date = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(settings.calendar.timezone)).date()
     enriched: dict[str, dict] = {}
     errors: dict[str, str] = {}
@@ -321,7 +321,7 @@ def run_digest(
 
     now = now or utc_now()
     environ = os.environ if environ is None else environ
-    calendar = WorkCalendar(settings.calendar.country or None)
+    calendar = WorkCalendar.from_settings(settings)
     open_alerts = [a for a in list_alerts(settings, ["new", "acknowledged"])
                    if force or digest_due(settings, a["project_key"], now, calendar)]
     report = AlertRunReport(len(open_alerts), 0, 0, 0, 0, 0, 0)
