@@ -11,7 +11,13 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from models.prediction.effort import EffortModel, weighted_median
-from models.prediction.eval_effort import evaluate_effort, mae_p0, metrics, standardised_accuracy
+from models.prediction.eval_effort import (
+    evaluate_effort,
+    mae_p0,
+    metrics,
+    paired_difference,
+    standardised_accuracy,
+)
 from models.prediction.text import clean_text, text_vectorizer
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -68,6 +74,20 @@ def test_sa_hand_example():
     assert m == pytest.approx({"MAE": 4 / 3, "MdAE": 1.0, "SA": (1 - (4 / 3) / 2.0) * 100})
 
 
+def test_paired_difference_hand_example():
+    y_true = [1.0, 2.0, 3.0, 5.0]
+    same = paired_difference(y_true, [2.0] * 4, [2.0] * 4)
+    assert same == {"MAE_difference": 0.0, "ci95": [0.0, 0.0]}
+    # The model is right on every item, the reference off by 1, 0, 1, 3: difference -5/4.
+    better = paired_difference(y_true, y_true, [2.0] * 4, runs=500, seed=3)
+    assert better["MAE_difference"] == pytest.approx(-1.25)
+    low, high = better["ci95"]
+    assert low <= -1.25 <= high <= 0.0
+    assert better == paired_difference(y_true, y_true, [2.0] * 4, runs=500, seed=3)
+    with pytest.raises(ValueError):
+        paired_difference([], [], [])
+
+
 def test_mae_p0_is_seeded_and_close_to_expectation():
     y_train = np.array([1, 2, 3, 5, 8], dtype=float)
     y_test = np.array([1, 3, 13], dtype=float)
@@ -93,6 +113,7 @@ def test_baselines_come_from_train_labels_only(tmp_path, synthetic_rows):
             return [row["y_pred"] for row in csv.DictReader(fh)]
 
     assert first["model_description"] == second["model_description"]
+    assert first["versus_median"]["issues_changed"] == second["versus_median"]["issues_changed"]
     assert y_pred("a.out") == y_pred("b.out")
     assert first["baselines"]["median"]["MAE"] != second["baselines"]["median"]["MAE"]
     assert first["n_train"] == second["n_train"] == 36
@@ -121,6 +142,12 @@ def test_predictions_csv_and_result_shape(tmp_path, synthetic_rows):
     for block in (result["model"], result["baselines"]["mean"], result["baselines"]["median"]):
         assert set(block) == {"MAE", "MdAE", "SA"}
     assert result["published"] == {"deep_se_mae": None}
+    versus = result["versus_median"]
+    assert versus["MAE_difference"] == pytest.approx(result["model"]["MAE"] - result["baselines"]["median"]["MAE"])
+    low, high = versus["ci95"]
+    assert low <= versus["MAE_difference"] <= high
+    assert versus["issues_changed"] == int(np.sum(y_pred != np.median([r["storypoint"] for r in synthetic_rows
+                                                                          if r["split_mark"] == "train"])))
     # The separable toy topics are learnt: far better than guessing the median.
     assert result["model"]["MAE"] < result["baselines"]["median"]["MAE"]
 
