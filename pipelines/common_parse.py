@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
+from warehouse import vocabulary
+
 Rows = dict[str, list[dict[str, Any]]]
 
 _NULL_TEXT = {"", "<null>", "null", "none"}
@@ -251,39 +253,22 @@ def type_category_for(type_name: str | None) -> str:
     return "task"
 
 
-_STATUS_CATEGORIES = {
-    "open": "todo", "todo": "todo", "backlog": "todo", "new": "todo", "reopened": "todo",
-    "selectedfordevelopment": "todo", "待办": "todo", "新建": "todo", "打开": "todo",
-    "重新打开": "todo", "待处理": "todo", "opened": "todo",
-    "inprogress": "in_progress", "inreview": "in_progress", "review": "in_progress",
-    "codereview": "in_progress", "doing": "in_progress", "patchavailable": "in_progress",
-    "intest": "in_progress", "testing": "in_progress", "inqa": "in_progress",
-    "进行中": "in_progress", "处理中": "in_progress", "开发中": "in_progress", "测试中": "in_progress",
-    "评审中": "in_progress",
-    "done": "done", "closed": "done", "resolved": "done", "complete": "done", "completed": "done",
-    "fixed": "done", "released": "done", "merged": "done", "cancelled": "done", "canceled": "done",
-    "完成": "done", "已完成": "done", "已关闭": "done", "关闭": "done", "已解决": "done", "已取消": "done",
-}
+# Status names: one vocabulary for parsers, features, KPIs and alerts (warehouse/vocabulary.py).
+status_category_for = vocabulary.status_category_for
+outcome_for = vocabulary.outcome_for
 
 
-def status_category_for(name: str | None) -> str | None:
-    """Fallback status name → todo|in_progress|done when the tool gives no category.
+def labelled_outcome(status_category: str | None, resolution: str | None, labels: Iterable[str]) -> str | None:
+    """`outcome_for` for trackers whose status is only open/closed (GitHub, GitLab).
 
-    `Reopened` is todo, as in Jira's default workflow. Unknown names return
-    None so the caller can prefer better evidence (e.g. Jira's statusCategory).
+    The tracker's own resolution (GitHub `state_reason`) wins when it is a known word; else a
+    closed item with a dropped label (`wontfix`, `duplicate`, `resolution::invalid`, `不修复`)
+    is dropped; else delivered.
     """
-    if not name:
-        return None
-    key = _normalise_name(name)
-    if key in _STATUS_CATEGORIES:
-        return _STATUS_CATEGORIES[key]
-    if any(word in key for word in ("progress", "review", "doing", "进行", "处理中", "开发中", "测试中")):
-        return "in_progress"
-    if any(word in key for word in ("done", "closed", "resolved", "complete", "完成", "关闭", "解决")):
-        return "done"
-    if any(word in key for word in ("todo", "backlog", "open", "待办", "新建")):
-        return "todo"
-    return None
+    if status_category != "done" or vocabulary.resolution_outcome(resolution):
+        return outcome_for(status_category, resolution)
+    tails = (label.rsplit("::", 1)[-1] for label in labels if label)
+    return "dropped" if any(vocabulary.resolution_outcome(t) == "dropped" for t in tails) else "delivered"
 
 
 # --- Bounds: what a parsed value may be; see warehouse/SCHEMA.md, "Quarantine" -------------------------

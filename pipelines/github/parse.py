@@ -13,6 +13,7 @@ from pipelines.common_parse import (
     Rows,
     find_task_keys,
     identity_row,
+    labelled_outcome,
     merge_identities,
     task_ids_for_keys,
     to_date,
@@ -128,6 +129,7 @@ def parse_issue(payload: dict[str, Any], source: str) -> Rows:
         "resolution": payload.get("state_reason") if state == "closed" else None,
         "is_deleted": False,
     }
+    task["outcome"] = labelled_outcome(status_category, task["resolution"], labels)
     _user(payload.get("closed_by"), source, identities)
     return {"tasks": [task], "identities": merge_identities(identities)}
 

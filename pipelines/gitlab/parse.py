@@ -15,6 +15,7 @@ from pipelines.common_parse import (
     Rows,
     find_task_keys,
     identity_row,
+    labelled_outcome,
     link_row,
     merge_identities,
     seconds_to_hours,
@@ -147,6 +148,7 @@ def parse_issue(payload: dict[str, Any], source: str) -> Rows:
         "sprint_id": sprint["sprint_id"] if sprint else None,
         "labels": labels,
         "url": payload.get("web_url"),
+        "outcome": labelled_outcome(status_category, None, labels),
         "is_deleted": False,
     }
     _user(payload.get("closed_by"), source, identities)

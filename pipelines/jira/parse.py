@@ -15,6 +15,7 @@ from pipelines.common_parse import (
     identity_row,
     link_row,
     merge_identities,
+    outcome_for,
     seconds_to_hours,
     status_category_for,
     to_date,
@@ -158,6 +159,7 @@ def parse_issue(
         "resolution": (fields.get("resolution") or {}).get("name"),
         "is_deleted": False,
     }
+    task["outcome"] = outcome_for(task["status_category"], task["resolution"], task["status"])
     person(fields.get("creator"))
 
     comments = []
