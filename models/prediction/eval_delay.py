@@ -14,7 +14,8 @@ Protocol (`evaluate_delay_emse`):
   bookkeeping columns (`DROPPED`);
 * `DelayRiskModel` on train+validation with the validation rows as its
   holdout: learner chosen by validation ROC-AUC, calibration chosen by
-  cross-validated Brier on validation and fitted there, threshold maximising
+  cross-validated log loss on validation (sigmoid unless isotonic is better by
+  more than one standard error) and fitted there, threshold maximising
   validation F1, then refit on train+validation;
 * baselines: the training delay rate as a constant probability, and logistic
   regression (standardised numbers, one-hot categories) through the same
@@ -227,6 +228,7 @@ def evaluate_frame(
             "validation_roc_auc": dict(model.holdout_scores_),
             "estimator": model.estimator_name_,
             "calibration_cv_brier": dict(model.calibration_scores_),
+            "calibration_cv_log_loss": dict(model.calibration_log_loss_),
             "calibration": model.calibration_,
             "validation_f1": model.holdout_f1_,
             "refit": (
@@ -264,7 +266,7 @@ def evaluate_frame(
         + ".",
         f"Model: {model.estimator_name_} chosen by validation ROC-AUC among {list(model.holdout_scores_)} "
         "(one-standard-error rule, simplest first); "
-        f"{model.calibration_} calibration chosen by 5-fold Brier on validation and fitted on validation; "
+        f"{model.calibration_} calibration chosen by 5-fold log loss on validation (one-standard-error rule) and fitted on validation; "
         f"threshold {model.threshold_:.3f} maximises validation F1; then refitted on train+validation "
         "(calibration and threshold kept). "
         "Baselines use the same validation threshold rule; logistic regression the same refit.",
