@@ -322,3 +322,23 @@ def test_gitlab_time_spent_notes_become_worklogs():
     assert worklogs["gl:acme/app#3:note:8"]["origin"] == "gitlab"
     assert worklogs["gl:acme/app#3:note:8"]["person_id"] == "gl:jliu"
     assert len(worklogs) == 2 and rows["comments"] == []
+
+
+def test_closed_issue_outcomes_from_state_reason_and_labels():
+    closed = copy.deepcopy(GH_ISSUE)
+    closed.update(state="closed", closed_at="2011-05-01T10:00:00Z", state_reason="not_planned")
+    assert github.parse_issue(closed, "gh")["tasks"][0]["outcome"] == "dropped"
+    closed.update(state_reason="completed", labels=[{"name": "wontfix"}])
+    assert github.parse_issue(closed, "gh")["tasks"][0]["outcome"] == "delivered"  # the source's reason wins
+    closed.update(state_reason=None)
+    assert github.parse_issue(closed, "gh")["tasks"][0]["outcome"] == "dropped"
+    assert github.parse_issue(GH_ISSUE, "gh")["tasks"][0]["outcome"] is None
+
+    issue = copy.deepcopy(GL_ISSUE)
+    issue.update(state="closed", closed_at="2016-01-05T15:31:51.081Z", labels=["resolution::Duplicate"])
+    assert gitlab.parse_issue(issue, "gl")["tasks"][0]["outcome"] == "dropped"
+    issue.update(labels=["不修复"])
+    assert gitlab.parse_issue(issue, "gl")["tasks"][0]["outcome"] == "dropped"
+    issue.update(labels=["bug"])
+    assert gitlab.parse_issue(issue, "gl")["tasks"][0]["outcome"] == "delivered"
+    assert gitlab.parse_issue(GL_ISSUE, "gl")["tasks"][0]["outcome"] is None

@@ -540,3 +540,18 @@ def test_perceval_recorded_search_pages_parse_with_their_recorded_field_list():
         assert task["title"] == fields["summary"]
         assert task["status"] == fields["status"]["name"]
         assert rows["status_changes"] == []
+
+
+def test_outcome_follows_resolution_then_status_name():
+    won_t_fix = parse_issue(_issue(fields={"status": _status("Closed", "done"), "resolution": {"id": "2", "name": "Won't Fix"},
+                                           "resolutiondate": "2024-03-06T10:00:00.000+0800"}), "acme", FIELD_IDS)["tasks"][0]
+    assert (won_t_fix["status_category"], won_t_fix["resolution"], won_t_fix["outcome"]) == ("done", "Won't Fix", "dropped")
+    fixed = parse_issue(_issue(fields={"status": _status("已拒绝", "done"), "resolution": {"id": "1", "name": "Fixed"}}),
+                        "acme", FIELD_IDS)["tasks"][0]
+    assert fixed["outcome"] == "delivered"  # the source's resolution wins over the status name
+    rejected = parse_issue(_issue(fields={"status": _status("已拒绝", "done")}), "acme", FIELD_IDS)["tasks"][0]
+    assert rejected["outcome"] == "dropped"
+    assert parse_issue(_issue(), "acme", FIELD_IDS)["tasks"][0]["outcome"] is None  # not done
+    # the source's category wins over name guessing: a "Duplicate" status Jira calls in progress is not done
+    odd = parse_issue(_issue(fields={"status": _status("Duplicate", "indeterminate")}), "acme", FIELD_IDS)["tasks"][0]
+    assert (odd["status_category"], odd["outcome"]) == ("in_progress", None)

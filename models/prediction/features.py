@@ -5,8 +5,8 @@ back-tests and fails in production, so every feature here is rebuilt only from r
 stamped at or before ``as_of``: ``status_changes.changed_at``, ``comments.created_at``,
 ``worklogs.started_at`` and ``tasks.created_at`` (plus ``tasks.started_at`` /
 ``tasks.resolved_at`` only through the *earliest* time they prove, see below). The
-task's current ``status``, ``status_category``, ``resolution``, ``updated_at`` and
-``spent_hours`` are never read.
+task's current ``status``, ``status_category``, ``updated_at`` and ``spent_hours`` are
+never read; ``resolution`` only as the outcome of the first resolution (below).
 
 How the past is reconstructed:
 
@@ -26,6 +26,14 @@ How the past is reconstructed:
   (``RANGE`` frames), sums are over integers (hours as whole seconds), so a value is a
   function of the events at or before ``as_of`` only, bit for bit, however many later
   events exist.
+
+* A resolution is **dropped** (Won't Do, Duplicate, 不修复 …; ``warehouse/vocabulary.py``) when
+  the status of the first change into a done status says so and that change is the resolution
+  event, or when ``tasks.resolution`` says so and ``tasks.resolved_at`` lies within a minute after
+  the resolution event (the resolution describes that event). A dropped task is neither on time
+  nor late (it leaves the assignee's on-time and the reporter's delay rates) and has no cycle
+  time (it leaves the team's cycle percentiles and ``team_resolved_n``); it still counts as
+  resolved for ``assignee_resolved_n`` / ``reporter_resolved_n`` and ends work in progress.
 
 Choices worth knowing:
 
@@ -49,7 +57,6 @@ Fields the warehouse keeps no history of are read as they are now; see
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 
@@ -59,6 +66,7 @@ import polars as pl
 import pyarrow as pa
 
 from models.planning.calendar import WorkCalendar
+from warehouse import vocabulary
 
 __all__ = [
     "CATEGORICAL_FEATURES",
@@ -91,6 +99,9 @@ SNAPSHOT_FIELDS: dict[str, str] = {
                   "tasks created by as_of), so a blocker linked after as_of is already counted",
     "status name → category": "which category a status *name* belongs to comes from the tasks' current "
                               "(status, status_category) pairs, a workflow setting rather than task history",
+    "resolution": "read only while tasks.resolved_at is within a minute of the first resolution, as that "
+                  "resolution's outcome (dropped or delivered); a task reopened and resolved again after "
+                  "as_of loses this evidence (its first done status name still counts)",
 }
 """Fields read as they are *now* because the warehouse keeps no history of them, with the residual
 leakage risk of each. A model evaluated on back-tests may look slightly better than it will be
@@ -139,13 +150,6 @@ NUMERIC_FEATURES: tuple[str, ...] = (
 )
 
 _CATEGORIES = ("todo", "in_progress", "done")
-# Status names seen only in history need a category; these keywords cover the common
-# workflows (English and Chinese). A transition target that matches none is treated as
-# in progress: intermediate workflow steps ("代码评审", "QA") are work being done.
-_DONE_WORDS = ("done", "closed", "resolved", "complete", "fixed", "released", "merged", "cancel",
-               "rejected", "declined", "wontfix", "wontdo", "won'tdo", "duplicate", "invalid",
-               "完成", "关闭", "解决", "取消")
-_TODO_WORDS = ("todo", "backlog", "open", "new", "selected", "reopen", "待办", "新建", "打开", "待处理")
 _PRIORITY_RANK = {
     1: ("blocker", "highest", "critical", "urgent", "p0", "紧急", "最高", "严重"),
     2: ("high", "major", "p1", "高"),
@@ -159,14 +163,9 @@ _Q, _CAL, _SMAP = "_lodestar_feat_q", "_lodestar_feat_cal", "_lodestar_feat_smap
 
 
 def _keyword_category(name: str) -> str:
-    key = re.sub(r"[\s_\-]+", "", name.lower())
-    if "reopen" in key or "重新打开" in key:
-        return "todo"
-    if any(word in key for word in _DONE_WORDS):
-        return "done"
-    if any(word in key for word in _TODO_WORDS):
-        return "todo"
-    return "in_progress"
+    """The shared vocabulary's category; a name it does not know is an intermediate workflow step
+    ("代码评审", "QA"), i.e. work being done."""
+    return vocabulary.status_category_for(name) or "in_progress"
 
 
 def status_category_map(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -258,7 +257,7 @@ FEATURES_SQL = f"""
 WITH
 q AS (SELECT qid, task_id, as_of FROM {_Q}),
 sc AS (
-    SELECT s.task_id, s.changed_at, s.change_id, s.to_status, m.category AS cat
+    SELECT s.task_id, s.changed_at, s.change_id, s.to_status, m.category AS cat, m.dropped
     FROM status_changes s JOIN {_SMAP} m ON m.name = s.to_status
 ),
 sc_seq AS (
@@ -289,18 +288,28 @@ sc_first AS (
            min(changed_at) FILTER (WHERE cat = 'done') AS first_done_at
     FROM sc GROUP BY task_id
 ),
+sc_first_drop AS (
+    SELECT f.task_id, bool_or(s.dropped) AS first_done_dropped
+    FROM sc_first f JOIN sc s ON s.task_id = f.task_id AND s.changed_at = f.first_done_at AND s.cat = 'done'
+    GROUP BY f.task_id
+),
 -- per task: the earliest stamp proving work started / the task was resolved
 ev AS (
     SELECT t.task_id, t.project_key, t.type_category, t.assignee_id, t.reporter_id,
            t.parent_task_id, t.due_date, t.created_at,
            least(f.first_ip_at, t.started_at) AS start_at,
-           least(f.first_done_at, t.resolved_at) AS end_at
-    FROM tasks t LEFT JOIN sc_first f USING (task_id)
+           least(f.first_done_at, t.resolved_at) AS end_at,
+           coalesce(f.first_done_at <= t.resolved_at OR t.resolved_at IS NULL, TRUE)
+               AND coalesce(fd.first_done_dropped, FALSE)
+           OR coalesce(t.resolved_at <= least(f.first_done_at, t.resolved_at) + INTERVAL 1 MINUTE
+                       AND list_contains($dropped_resolutions, t.resolution), FALSE) AS dropped
+    FROM tasks t LEFT JOIN sc_first f USING (task_id) LEFT JOIN sc_first_drop fd USING (task_id)
 ),
 res AS (
     SELECT e.task_id, e.project_key, e.type_category, e.assignee_id, e.reporter_id, e.end_at,
            {_wd('c0', 'c1')} AS cycle_days,
-           e.end_at::DATE <= e.due_date AS on_time
+           CASE WHEN NOT e.dropped THEN e.end_at::DATE <= e.due_date END AS on_time,
+           e.dropped
     FROM ev e
     LEFT JOIN {_CAL} c0 ON c0.day = (CASE WHEN e.start_at <= e.end_at THEN e.start_at ELSE e.created_at END)::DATE
     LEFT JOIN {_CAL} c1 ON c1.day = e.end_at::DATE
@@ -313,6 +322,7 @@ team_w AS (
            quantile_cont(cycle_days, 0.85) OVER w AS team_cycle_p85
     FROM res
     WHERE project_key IS NOT NULL AND cycle_days IS NOT NULL AND type_category IS DISTINCT FROM 'epic'
+          AND NOT dropped
     WINDOW w AS (PARTITION BY project_key ORDER BY end_at {_CUMULATIVE})
 ),
 assignee_w AS (
@@ -528,13 +538,17 @@ def build_features(
     smap = pa.table({
         "name": pa.array(list(mapping), type=pa.string()),
         "category": pa.array([c if c in _CATEGORIES else "in_progress" for c in mapping.values()], type=pa.string()),
+        "dropped": pa.array([vocabulary.resolution_outcome(n) == "dropped" for n in mapping], type=pa.bool_()),
     })
+    resolutions = [r for (r,) in con.execute("SELECT DISTINCT resolution FROM tasks WHERE resolution IS NOT NULL")
+                   .fetchall() if vocabulary.resolution_outcome(r) == "dropped"]
     con.register(_Q, _query_frame(tasks))
     con.register(_SMAP, smap)
     try:
         con.register(_CAL, _calendar_table(con, calendar))
         try:
-            frame = pl.from_arrow(con.sql(FEATURES_SQL).to_arrow_table())
+            frame = pl.from_arrow(con.sql(FEATURES_SQL, params={"dropped_resolutions": resolutions})
+                                 .to_arrow_table())
         finally:
             con.unregister(_CAL)
     finally:
