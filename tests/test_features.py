@@ -509,3 +509,29 @@ def test_demo_company_features_are_leak_free(demo_warehouse):
     assert started.height > 100
     assert started.get_column("team_cycle_p50").drop_nulls().len() > 0
     assert frame.get_column("comments_n").sum() > 0 and frame.get_column("worklog_hours").sum() > 0
+
+
+def test_dropped_resolutions_are_not_on_time_or_late_deliveries(warehouse):
+    """A Won't Do (by status name) or Duplicate (by resolution) is no evidence of on-time delivery or cycle time."""
+    rows = story()
+    rows["tasks"] += [
+        task("D1", d("2024-02-01 09:00"), assignee_id="alice", reporter_id="rob", due_date=date(2024, 2, 2),
+             status="Won't Do", status_category="done", resolved_at=d("2024-02-20 16:00")),
+        task("D2", d("2024-02-01 09:00"), assignee_id="alice", reporter_id="rob", due_date=date(2024, 2, 2),
+             status="Closed", status_category="done", started_at=d("2024-02-02 10:00"),
+             resolved_at=d("2024-02-21 16:00:30"), resolution="Duplicate"),
+    ]
+    rows["status_changes"] += [change("D1", 1, d("2024-02-20 16:00"), "To Do", "Won't Do"),
+                               change("D2", 1, d("2024-02-02 10:00"), "To Do", "In Progress"),
+                               change("D2", 2, d("2024-02-21 16:00"), "In Progress", "Closed")]
+    con = warehouse(rows)
+    t1 = build_features(con, QUERY.head(1), WEEKENDS_ONLY).row(0, named=True)
+    assert t1["assignee_on_time_rate"] == 0.5 and t1["reporter_delay_rate"] == pytest.approx(1 / 3)
+    assert t1["team_resolved_n"] == 4 and t1["team_cycle_p50"] == 7.5
+    assert t1["assignee_resolved_n"] == 4 and t1["reporter_resolved_n"] == 5  # still resolved, out of WIP
+    # control: the same two tasks delivered (Done, Fixed) count as late and as cycles
+    for row in rows["tasks"][-2:]:
+        row.update(status="Done", resolution="Fixed")
+    rows["status_changes"][-3]["to_status"] = "Done"
+    late = build_features(warehouse(rows), QUERY.head(1), WEEKENDS_ONLY).row(0, named=True)
+    assert late["assignee_on_time_rate"] == 0.25 and late["team_resolved_n"] == 6
