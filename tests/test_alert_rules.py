@@ -145,6 +145,7 @@ def test_cycle_time_fires_on_in_progress_tasks_older_than_their_teams_85th_perce
         SELECT coalesce(pe.team, t.project_key) AS team, date_diff('hour', t.started_at, t.resolved_at) / 24.0 AS days
         FROM tasks t LEFT JOIN people pe ON pe.person_id = t.assignee_id
         WHERE NOT t.is_deleted AND t.status_category = 'done' AND t.started_at IS NOT NULL
+          AND t.outcome IS DISTINCT FROM 'dropped'
           AND t.resolved_at > t.started_at AND t.type_category <> 'epic'""")
     limits = done.group_by("team").agg(pl.col("days").quantile(0.85, "linear").alias("limit"), pl.len().alias("n"))
     active = read_frame(demo_app, """

@@ -257,6 +257,7 @@ def _cycle_time(ctx: EvaluationContext, config_of) -> Iterable[Finding]:
                date_diff('hour', t.started_at, t.resolved_at) / 24.0 AS days
         FROM tasks t LEFT JOIN people pe ON pe.person_id = t.assignee_id
         WHERE NOT t.is_deleted AND t.status_category = 'done' AND t.started_at IS NOT NULL
+          AND t.outcome IS DISTINCT FROM 'dropped'
           AND t.resolved_at > t.started_at AND t.type_category <> 'epic'),
     teams AS (SELECT team_key, quantile_cont(days, ?) AS limit_days, count(*) AS n FROM done GROUP BY team_key)
     SELECT t.task_id, t.project_key, t.source_key, t.title, t.assignee_id AS owner_id, t.started_at,
