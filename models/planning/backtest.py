@@ -1,0 +1,343 @@
+"""Back-testing of the completion forecast and the delay probability (`lodestar eval forecasts`).
+
+Method (everything is reconstructed from the warehouse as it was on each past status date):
+
+* **Units.** Every project, and every milestone (an epic: a task with ``type_category = 'epic'``,
+  with all tasks below it). Epics themselves are containers, never work items.
+* **Status dates.** Every 2 weeks from a unit's first activity (first task created) to its last
+  resolution. At status date D the *cohort* is the unit's work items open at D: created ≤ D and not
+  resolved by D. Its observed finish is the last ``resolved_at`` of the cohort; a (unit, D) counts
+  only when every task of the cohort is resolved in the warehouse (a finish that has not happened
+  cannot be scored).
+* **Forecast at D** (Monte Carlo, ``RUNS`` runs): each open task's remaining duration is drawn from
+  the lead times (created → resolved, working days) of the unit's project tasks resolved before D, of
+  the same type where there are ``MIN_HISTORY`` of them, conditioned on the task's age at D (only
+  lead times longer than its age, minus the age: a task open for 30 days is not a new one). The
+  tasks run in parallel (the ``simulate`` network with no links), and the team cannot finish faster
+  than its throughput: each run's finish is the later of the slowest task and the weeks the
+  project's weekly throughput of the 26 weeks before D (resampled) needs for the cohort.
+  Percentiles P10/P50/P85/P90 of the finish date.
+* **Naive forecasts at D**, for comparison: *plan* — the latest ``planned_finish`` of the cohort,
+  else its latest ``due_date``, else the project's due date (the warehouse keeps current planned
+  and due dates only, so this baseline knows the plan as it is now: if anything it is favoured);
+  *throughput* — ``models.planning.forecast.when_done`` P85 on the cohort size and the same weekly
+  throughput history, no per-task information.
+* **Scores.** Errors are absolute, in working days of the company calendar
+  (``WorkCalendar.from_settings``). ``coverage_p10_p90`` is the share of scored (unit, D) whose
+  finish fell inside P10–P90. ``*_error_days_8w`` is the error at the status date closest to
+  8 weeks before the finish (within 2 weeks); for a project that never finished in the warehouse
+  it is the mean over its finished milestones (``basis`` says which).
+* **Delay calibration.** The product's own delay examples (``scoring.delay_training_frame``: each
+  resolved work item with a due date, features as of its start, label resolved after the due date).
+  Rolling origin: every 8 weeks a ``DelayRiskModel`` is trained on the examples whose outcome was
+  known then (resolved by the origin) and scores the tasks that start in the next 8 weeks. Brier, ECE
+  (10 equal-width bins, weighted by count) and the reliability-diagram bins.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from models.planning.calendar import WorkCalendar
+
+RUNS = 2000
+MIN_HISTORY = 20
+STEP_DAYS = 14
+HORIZON_WEEKS = 8
+THROUGHPUT_WEEKS = 26
+REFIT_DAYS = 56
+ECE_BINS = 10
+MIN_DELAY_TRAIN = 40
+
+_TASKS_SQL = """
+SELECT task_id, project_key, parent_task_id, coalesce(type_category, type, '') AS kind,
+       coalesce(type_category, '') = 'epic' AS is_epic,
+       created_at::DATE AS created, resolved_at::DATE AS resolved, resolved_at,
+       due_date, planned_finish
+FROM tasks
+WHERE NOT is_deleted AND created_at IS NOT NULL AND project_key IS NOT NULL
+"""
+
+
+def _milestone_of(tasks: pl.DataFrame) -> list[str | None]:
+    """The epic above each task (walking parents), None when there is none."""
+    parent = dict(zip(tasks["task_id"], tasks["parent_task_id"], strict=True))
+    epic = set(tasks.filter(pl.col("is_epic"))["task_id"])
+    out: list[str | None] = []
+    for task_id in tasks["task_id"]:
+        seen, node, found = set(), parent.get(task_id), None
+        while node is not None and node not in seen:
+            if node in epic:
+                found = node
+                break
+            seen.add(node)
+            node = parent.get(node)
+        out.append(found)
+    return out
+
+
+def _days(values) -> np.ndarray:
+    return np.asarray(values, dtype="datetime64[D]")
+
+
+class _History:
+    """Lead times and weekly throughput of one project, queried as of any status date."""
+
+    def __init__(self, items: pl.DataFrame, calendar: WorkCalendar):
+        done = items.filter(pl.col("resolved").is_not_null())
+        self.first = np.datetime64(items["created"].min(), "D")
+        self.resolved = _days(done["resolved"].to_numpy())
+        self.kind = done["kind"].to_numpy()
+        created_ix = calendar.index_of(_days(done["created"].to_numpy()))
+        resolved_ix = calendar.index_of(self.resolved, "backward")
+        self.lead = np.maximum(resolved_ix - created_ix + 1, 1).astype(np.float64)
+
+    def lead_times(self, d: np.datetime64, kind: str) -> np.ndarray:
+        before = self.resolved <= d
+        same = before & (self.kind == kind)
+        pool = self.lead[same] if same.sum() >= MIN_HISTORY else self.lead[before]
+        return np.sort(pool)
+
+    def weekly(self, d: np.datetime64) -> np.ndarray:
+        """Tasks resolved in each of the (at most 26) whole weeks before D since the first activity."""
+        n_weeks = int(min(THROUGHPUT_WEEKS, (d - self.first).astype(np.int64) // 7))
+        if n_weeks < 4:
+            return np.zeros(1)
+        start = d - np.timedelta64(7 * n_weeks, "D")
+        window = self.resolved[(self.resolved > start) & (self.resolved <= d)]
+        weeks = ((d - window).astype(np.int64) // 7).clip(0, n_weeks - 1)
+        return np.bincount(weeks, minlength=n_weeks).astype(np.float64)
+
+
+def _remaining(pool: np.ndarray, ages: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(RUNS, n) remaining working days: lead times longer than each task's age, minus the age."""
+    n = pool.size
+    k = np.searchsorted(pool, ages, side="right")          # lead times ≤ age are impossible now
+    tail = n - k
+    u = rng.random((RUNS, ages.size))
+    # with no longer lead time in the history, the task needs about as long again as typical
+    idx = np.where(tail > 0, k + np.floor(u * np.maximum(tail, 1)).astype(np.int64), np.floor(u * n).astype(np.int64))
+    idx = np.minimum(idx, n - 1)
+    base = np.where(tail > 0, ages, 0.0)
+    return np.maximum(pool[idx] - base, 1.0)
+
+
+def _weeks_needed(n_items: int, weekly: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    if weekly.max() <= 0:
+        return None
+    horizon = int(math.ceil(n_items / max(weekly.mean(), 1e-9) * 2)) + 4
+    totals = np.cumsum(rng.choice(weekly, size=(RUNS, horizon)), axis=1)
+    reached = totals[:, -1] >= n_items
+    weeks = np.where(reached, np.argmax(totals >= n_items, axis=1) + 1, horizon * 2)
+    return weeks.astype(np.float64)
+
+
+def _status_dates(first: date, last: date) -> list[date]:
+    out, d = [], first + timedelta(days=STEP_DAYS)
+    while d < last:
+        out.append(d)
+        d += timedelta(days=STEP_DAYS)
+    return out
+
+
+def _backtest_unit(unit: pl.DataFrame, history: _History, project_due: date | None, calendar: WorkCalendar,
+                   rng: np.random.Generator) -> list[dict]:
+    items = unit.filter(~pl.col("is_epic"))
+    if items.height == 0 or items["resolved"].null_count() == items.height:
+        return []
+    created = _days(items["created"].to_numpy())
+    resolved = _days(items["resolved"].fill_null(date(9999, 12, 31)).to_numpy())
+    kinds = items["kind"].to_numpy()
+    planned = items["planned_finish"].to_numpy()
+    due = items["due_date"].to_numpy()
+    rows = []
+    for d_py in _status_dates(items["created"].min(), items["resolved"].max()):
+        d = np.datetime64(d_py, "D")
+        open_ = (created <= d) & (resolved > d)
+        if not open_.any() or (resolved[open_] == np.datetime64("9999-12-31")).any():
+            continue
+        actual = resolved[open_].max()
+        d_ix = calendar.index_of(d)
+        ages = (d_ix - calendar.index_of(created[open_]) + 1).astype(np.float64)
+        finish = np.zeros(RUNS)
+        ok = True
+        for kind in np.unique(kinds[open_]):
+            pool = history.lead_times(d, kind)
+            if pool.size < 5:
+                ok = False
+                break
+            sel = open_ & (kinds == kind)
+            finish = np.maximum(finish, _remaining(pool, ages[sel[open_]], rng).max(axis=1))
+        if not ok:
+            continue
+        weekly = history.weekly(d)
+        weeks = _weeks_needed(int(open_.sum()), weekly, rng)
+        if weeks is not None:
+            finish = np.maximum(finish, weeks * 5.0)        # a week is five working days
+        q = np.percentile(finish, [10, 50, 85, 90])
+        p10, p50, p85, p90 = (calendar.date_of(d_ix + int(round(v))) for v in q)
+        plan_candidates = [v for v in planned[open_] if v is not None] or [v for v in due[open_] if v is not None]
+        plan = max(plan_candidates) if plan_candidates else project_due
+        throughput = None
+        if weeks is not None:
+            from models.planning.forecast import when_done
+
+            throughput = when_done(int(open_.sum()), weekly, runs=RUNS, seed=int(rng.integers(1 << 31)),
+                                   start=d_py + timedelta(days=1), percentiles=(85,))[85]
+        actual_py = actual.astype(date)
+        a_ix = calendar.index_of(actual_py, "backward")
+
+        def err(day):
+            return None if day is None else float(abs(calendar.index_of(day, "backward") - a_ix))
+
+        rows.append({
+            "status_date": d_py, "actual_finish": actual_py, "open_tasks": int(open_.sum()),
+            "p10": p10, "p50": p50, "p85": p85, "p90": p90, "plan": plan, "throughput_p85": throughput,
+            "inside_p10_p90": bool(p10 <= actual_py <= p90),
+            "p50_error_days": err(p50), "p85_error_days": err(p85),
+            "plan_error_days": err(plan), "throughput_error_days": err(throughput),
+        })
+    return rows
+
+
+def _at_8_weeks(rows: list[dict]) -> dict | None:
+    """The status date whose cohort finished closest to 8 weeks later (within 2 weeks), else None."""
+    def gap(r):
+        return abs((r["actual_finish"] - r["status_date"]).days - 7 * HORIZON_WEEKS)
+    best = min(rows, key=gap, default=None)
+    return best if best is not None and gap(best) <= STEP_DAYS else None
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return float(np.mean(kept)) if kept else None
+
+
+# --------------------------------------------------------------------------- delay calibration
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> tuple[float, list[dict]]:
+    """ECE over ``bins`` equal-width bins (weighted by count) and the reliability-diagram bins."""
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    ece, table = 0.0, []
+    for b in range(bins):
+        mask = which == b
+        n = int(mask.sum())
+        row = {"low": float(edges[b]), "high": float(edges[b + 1]), "n": n,
+               "mean_predicted": float(p[mask].mean()) if n else None,
+               "observed_rate": float(y[mask].mean()) if n else None}
+        if n:
+            ece += n / y.size * abs(row["mean_predicted"] - row["observed_rate"])
+        table.append(row)
+    return float(ece), table
+
+
+def delay_calibration(con: duckdb.DuckDBPyConnection, tasks: pl.DataFrame, calendar: WorkCalendar) -> dict:
+    from models.prediction.delay import DelayRiskModel
+    from models.prediction.features import build_features
+    from models.prediction.scoring import delay_feature_frame, delay_training_frame
+
+    keys = tasks["project_key"].unique().to_list()
+    features, y = delay_training_frame(con, calendar)
+    if features.height == 0:
+        return {"n": 0}
+    keep = features["project_key"].is_in(keys).to_numpy()
+    features, y = features.filter(pl.Series(keep)), y[keep]
+    resolved = dict(zip(tasks["task_id"], tasks["resolved"], strict=True))
+    known = _days([resolved.get(t) for t in features["task_id"]])
+    as_of = features["as_of"].to_numpy().astype("datetime64[D]")
+    frame = delay_feature_frame(features)
+    probs, labels, windows = [], [], 0
+    first, last = as_of.min(), known.max()
+    origin = first + np.timedelta64(REFIT_DAYS, "D")
+    while origin <= last:
+        train = np.flatnonzero((as_of < origin) & (known <= origin))
+        test = np.flatnonzero((as_of >= origin) & (as_of < origin + np.timedelta64(REFIT_DAYS, "D")))
+        origin += np.timedelta64(REFIT_DAYS, "D")
+        if test.size == 0 or train.size < MIN_DELAY_TRAIN or y[train].min() == y[train].max():
+            continue
+        train = train[-5000:]
+        try:
+            model = DelayRiskModel().fit(frame[train], y[train])
+        except ValueError:
+            continue
+        probs.append(model.predict_proba(frame[test])[:, 1])
+        labels.append(y[test])
+        windows += 1
+    if not probs:
+        return {"n": 0}
+    p, yy = np.concatenate(probs), np.concatenate(labels)
+    ece, bins = reliability(yy, p)
+    return {"n": int(yy.size), "windows": windows, "delay_rate": float(yy.mean()),
+            "brier": float(np.mean((p - yy) ** 2)), "ece": ece, "reliability": bins}
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def evaluate_forecasts(con: duckdb.DuckDBPyConnection, calendar: WorkCalendar, project: str | None = None,
+                       seed: int = 0) -> dict:
+    """The back-test report; the contract keys first (see the module docstring for the method)."""
+    started = time.perf_counter()
+    tasks = pl.from_arrow(con.sql(_TASKS_SQL).to_arrow_table())
+    if project is not None:
+        tasks = tasks.filter(pl.col("project_key") == project)
+        if tasks.height == 0:
+            raise ValueError(f"project {project!r} has no tasks in the warehouse")
+    tasks = tasks.with_columns(pl.Series("milestone", _milestone_of(tasks), dtype=pl.String))
+    project_due = dict(con.execute("SELECT project_key, due_date FROM projects").fetchall())
+    rng = np.random.default_rng(seed)
+    all_rows: list[dict] = []
+    projects = []
+    for key in sorted(tasks["project_key"].unique()):
+        ptasks = tasks.filter(pl.col("project_key") == key)
+        history = _History(ptasks.filter(~pl.col("is_epic")), calendar)
+        rows = _backtest_unit(ptasks, history, project_due.get(key), calendar, rng)
+        all_rows += [{**r, "unit": "project", "project_key": key} for r in rows]
+        milestone_points = []
+        for epic in sorted(ptasks["milestone"].drop_nulls().unique()):
+            mrows = _backtest_unit(ptasks.filter(pl.col("milestone") == epic), history, project_due.get(key),
+                                   calendar, rng)
+            all_rows += [{**r, "unit": "milestone", "project_key": key, "milestone": epic} for r in mrows]
+            point = _at_8_weeks(mrows)
+            if point is not None:
+                milestone_points.append(point)
+        point = _at_8_weeks(rows)
+        points, basis = ([point], "project") if point is not None else (milestone_points, "milestones")
+        if not points:
+            continue
+        entry = {"project_key": key}
+        for name in ("p85", "plan", "throughput"):
+            value = _mean([p[f"{name}_error_days"] for p in points])
+            entry[f"{name}_error_days_8w"] = float("nan") if value is None else round(value, 2)
+        entry.update({"p50_error_days_8w": round(_mean([p["p50_error_days"] for p in points]), 2),
+                      "basis": basis, "points_8w": len(points),
+                      "status_dates_scored": sum(1 for r in all_rows if r["project_key"] == key),
+                      "coverage_p10_p90": _mean([float(r["inside_p10_p90"]) for r in all_rows
+                                                 if r["project_key"] == key])})
+        projects.append(entry)
+    delay = delay_calibration(con, tasks, calendar)
+    coverage = _mean([float(r["inside_p10_p90"]) for r in all_rows])
+    return {
+        "coverage_p10_p90": float("nan") if coverage is None else round(coverage, 4),
+        "delay_ece": round(delay.get("ece", float("nan")), 4),
+        "delay_brier": round(delay.get("brier", float("nan")), 4),
+        "projects": projects,
+        "scored_status_dates": {"total": len(all_rows),
+                                "projects": sum(1 for r in all_rows if r["unit"] == "project"),
+                                "milestones": sum(1 for r in all_rows if r["unit"] == "milestone")},
+        "p50_error_days_mean": _mean([r["p50_error_days"] for r in all_rows]),
+        "p85_error_days_mean": _mean([r["p85_error_days"] for r in all_rows]),
+        "delay_calibration": delay,
+        "method": {"status_date_step_days": STEP_DAYS, "runs": RUNS, "horizon_weeks": HORIZON_WEEKS,
+                   "errors": "absolute, working days of the company calendar"},
+        "seconds": round(time.perf_counter() - started, 1),
+    }
