@@ -90,9 +90,49 @@ def test_done_tasks_have_nothing_remaining_and_long_runners_are_not_cut_short():
         pl.Series("active_workdays", [0.0, 500.0, 3.0]), pl.Series("is_done", [0.0, 0.0, 1.0]))
     predictions = model.predict(probe)
     check_invariants(probe, predictions)
-    assert predictions.get_column("duration_p50_days")[1] == 500.0
-    assert predictions.get_column("remaining_p50_days")[1] == 0.0
+    # a task running past every bound still has a little to do: it is open
+    assert predictions.get_column("duration_p50_days")[1] == 500.0 + model.min_remaining_days
+    assert predictions.get_column("remaining_p50_days")[1] == model.min_remaining_days
     assert predictions.get_column("remaining_p90_days")[2] == 0.0
+
+
+def test_open_intervals_are_never_zero_width_and_have_the_documented_spread():
+    frame, y = synthetic(300)
+    for model in (DurationModel(**FAST).fit(frame, y), DurationModel(min_train_rows=10**6).fit(frame, y)):
+        probe = frame.with_columns(pl.Series("active_workdays", np.linspace(0, 400, frame.height)))
+        predicted = model.predict(probe)
+        r50, r90 = predicted["remaining_p50_days"].to_numpy(), predicted["remaining_p90_days"].to_numpy()
+        p50, p90 = predicted["duration_p50_days"].to_numpy(), predicted["duration_p90_days"].to_numpy()
+        assert np.all(r50 >= model.min_remaining_days)
+        assert np.all(r90 >= r50 * (1 + model.min_spread) - 1e-9) and np.all(r90 >= r50 + 1 - 1e-9)
+        assert np.all(p90 >= p50 + 1 - 1e-9)
+
+
+def test_p50_is_held_within_the_plan_factor_of_the_estimate_and_says_so():
+    frame, y = synthetic(300)
+    model = DurationModel(**FAST).fit(frame, y)
+    probe = frame.head(4).with_columns(pl.Series("estimate_hours", [8.0, 8.0, None, None]),
+                                       pl.Series("story_points", [None, None, 2.0, None]),
+                                       pl.Series("active_workdays", [0.0] * 4), pl.Series("is_done", [0.0] * 4))
+    plan = model.plan_days(probe)
+    assert np.isfinite(plan[:3]).all() and np.isnan(plan[3])
+    kinds = probe["type_category"].to_list()
+    assert plan[0] == pytest.approx(1.0 * model.pace_["estimate"].get(kinds[0], model.pace_["estimate"][None]))
+    # the raw model says 200 days for an 8 h task: kept at plan × plan_factor, and flagged
+    bounded = model._bounded(probe, np.array([200.0, 0.01, 200.0, 1e6]), np.array([400.0, 0.02, 300.0, 2e6]))
+    p50 = bounded["duration_p50_days"].to_numpy()
+    assert p50[0] == pytest.approx(plan[0] * model.plan_factor)
+    assert p50[1] == pytest.approx(plan[1] / model.plan_factor)
+    assert p50[2] == pytest.approx(plan[2] * model.plan_factor)
+    similar90 = model.baseline_.get(kinds[3], model.baseline_global_)[1]
+    assert p50[3] == pytest.approx(min(similar90 * model.plan_factor, 1000.0))
+    assert bounded["bounded"].to_list() == [True, True, True, True]
+    assert bounded["model_p50_days"][0] == 200.0
+    # the model's P90/P50 ratio (2) survives the bound
+    assert bounded["duration_p90_days"][0] == pytest.approx(2 * p50[0])
+    inside = model._bounded(probe.head(1), np.array([plan[0]]), np.array([plan[0]]))
+    assert inside["bounded"].to_list() == [False]
+    assert inside["duration_p90_days"][0] >= inside["duration_p50_days"][0] + 1
 
 
 def test_small_history_falls_back_visibly_to_cycle_time_by_type():

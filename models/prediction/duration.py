@@ -23,6 +23,31 @@ cannot finish before the time it has already taken), ``P90 ≥ P50 ≥ 0``, and
 days after the as-of day: the expected finish is ``calendar.add_workdays(as_of, remaining)``.
 Remaining days never exceed ``models.planning.bounds.MAX_TASK_WORKDAYS`` (see there why):
 a ticket open for a decade is predicted to take at most that much longer.
+
+Intervals that mean what they say (issue #13). The raw quantile models are post-processed
+in ``predict`` by these documented rules, in this order:
+
+1. **Bounded by the task's own data.** The *plan-implied* duration is the estimate in
+   working days, ``max(1, estimate_hours / hours_per_day)`` (``hours_per_day`` = 8, the
+   planning engine's rule in ``models.planning.warehouse_plan``), else the story points,
+   times the team's *pace* ``pace_``: the median of actual working days / estimate days
+   (or / points) of resolved training tasks of the same type (overall with fewer than
+   ``min_type_rows`` of the type, 1 with fewer overall), since estimates count effort
+   while durations count calendar working days (the demo's tasks took a median 1.5× their
+   estimate). With one, P50 is clipped into ``[plan / plan_factor, plan × plan_factor]``
+   (``plan_factor`` = 3). Without one, P50 is capped at
+   ``plan_factor`` × the P90 of similar tasks' actual durations (same type, ``baseline_``).
+   A raw P50 outside the bounds is *kept bounded and said so*: ``bounded`` is true and
+   ``model_p50_days`` / ``plan_days`` hold the raw value and the plan it was held to
+   (``scoring`` turns that into a factor sentence).
+2. **Spread.** The model's own P90/P50 ratio is kept, clipped to
+   ``[1 + min_spread, max_spread]`` (0.25 and 4), and applied to the bounded P50.
+3. **Monotone, never zero-width.** An open task has at least ``min_remaining_days``
+   (0.5) still to do, and ``remaining P90 ≥ remaining P50 × (1 + min_spread)`` and
+   ``≥ remaining P50 + 1`` working day; totals are ``elapsed + remaining``, so
+   ``duration P90 ≥ duration P50 + 1`` too (the relative spread applies to the work still
+   to do: days already spent are known). Only a done task, or one whose P50 already sits
+   at the ``MAX_TASK_WORKDAYS`` bound, can have P50 = P90.
 """
 
 from __future__ import annotations
@@ -54,7 +79,8 @@ __all__ = ["DurationModel", "OUTPUT_COLUMNS", "training_frame"]
 
 log = logging.getLogger(__name__)
 
-OUTPUT_COLUMNS = ("task_id", "duration_p50_days", "duration_p90_days", "remaining_p50_days", "remaining_p90_days")
+OUTPUT_COLUMNS = ("task_id", "duration_p50_days", "duration_p90_days", "remaining_p50_days", "remaining_p90_days",
+                  "model_p50_days", "plan_days", "bounded")
 _MAX_CATEGORIES = 50  # HGB allows up to 255; rarer values are lumped with "unknown"
 _BOOSTING_ATTRIBUTES = ("numeric_features_", "categories_", "tags_", "tfidf_", "svd_", "feature_names_",
                         "categorical_mask_", "model_p50_", "model_p90_")
@@ -72,7 +98,7 @@ class DurationModel(BaseEstimator):
     parallel; on two shared cores, unbounded threads made fitting 3-5x slower).
 
     Fitted attributes: ``fallback_used_`` and ``reason_`` (why the baseline is used,
-    or what was fitted), ``n_train_rows_``, ``baseline_`` (type → (P50, P90) cycle
+    or what was fitted), ``n_train_rows_``, ``pace_``, ``baseline_`` (type → (P50, P90) cycle
     time, always fitted, also the fallback), ``baseline_global_``, and when boosting is
     used ``feature_names_``, ``numeric_features_``, ``categories_``, ``tags_``,
     ``tfidf_``, ``svd_``, ``categorical_mask_``, ``model_p50_``, ``model_p90_``.
@@ -94,6 +120,11 @@ class DurationModel(BaseEstimator):
         min_type_rows: int = 5,
         n_threads: int = 1,
         random_state: int = 0,
+        hours_per_day: float = 8.0,
+        plan_factor: float = 3.0,
+        min_spread: float = 0.25,
+        max_spread: float = 4.0,
+        min_remaining_days: float = 0.5,
     ) -> None:
         self.min_train_rows = min_train_rows
         self.max_iter = max_iter
@@ -108,6 +139,11 @@ class DurationModel(BaseEstimator):
         self.min_type_rows = min_type_rows
         self.n_threads = n_threads
         self.random_state = random_state
+        self.hours_per_day = hours_per_day
+        self.plan_factor = plan_factor
+        self.min_spread = min_spread
+        self.max_spread = max_spread
+        self.min_remaining_days = min_remaining_days
 
     # ------------------------------------------------------------------ fitting
 
@@ -162,6 +198,10 @@ class DurationModel(BaseEstimator):
 
     def _fit_baseline(self, frame: pl.DataFrame, y: np.ndarray) -> None:
         """Median and P90 of cycle time per type (types with < ``min_type_rows`` use the overall values)."""
+        types = (frame.get_column("type_category").cast(pl.String).to_list() if "type_category" in frame.columns
+                 else [None] * frame.height)
+        plan = self._raw_plan_days(frame)
+        self.pace_ = {source: self._pace(types, days, y) for source, days in plan.items()}
         if y.size == 0:
             self.baseline_global_ = (float("nan"), float("nan"))
             self.baseline_ = {}
@@ -179,6 +219,25 @@ class DurationModel(BaseEstimator):
             for row in by_type.iter_rows(named=True)
             if row["n"] >= self.min_type_rows and row["type"] is not None
         }
+
+    def _pace(self, types: list, plan: np.ndarray, y: np.ndarray) -> dict[str | None, float]:
+        """Median actual / plan-implied working days per type (key None: overall; 1 without enough rows)."""
+        usable = np.isfinite(plan) & (plan > 0) & (y > 0)
+        pace: dict[str | None, float] = {None: float(np.median(y[usable] / plan[usable]))
+                                         if usable.sum() >= self.min_type_rows else 1.0}
+        kinds = np.array(["" if t is None else t for t in types], dtype=object)
+        for kind in set(kinds[usable].tolist()) - {""}:
+            rows = usable & (kinds == kind)
+            if rows.sum() >= self.min_type_rows:
+                pace[kind] = float(np.median(y[rows] / plan[rows]))
+        return pace
+
+    def _raw_plan_days(self, frame: pl.DataFrame) -> dict[str, np.ndarray]:
+        hours = _column(frame, "estimate_hours", np.nan)
+        points = _column(frame, "story_points", np.nan)
+        with np.errstate(invalid="ignore"):
+            return {"estimate": np.where(hours > 0, np.maximum(1.0, hours / self.hours_per_day), np.nan),
+                    "points": np.where(points > 0, points, np.nan)}
 
     # ------------------------------------------------------------ design matrix
 
@@ -273,7 +332,9 @@ class DurationModel(BaseEstimator):
         """P50 / P90 total and remaining working days per feature row, in input order.
 
         ``P90 ≥ P50 ≥ 0``, ``total ≥ elapsed`` and ``remaining ≤ MAX_TASK_WORKDAYS`` always
-        hold; a task already done at ``as_of`` has nothing remaining. Predictions are null
+        hold, and the bounds and minimum spread of the module docstring apply (``bounded``,
+        ``model_p50_days``, ``plan_days`` say when the plan held the model back); a task
+        already done at ``as_of`` has nothing remaining. Predictions are null
         only when the model was fitted on no usable rows at all (there is nothing to base a
         baseline on).
         """
@@ -285,19 +346,58 @@ class DurationModel(BaseEstimator):
                 X = self._design(frame, fit=False)
                 p50 = np.expm1(self.model_p50_.predict(X))
                 p90 = np.expm1(self.model_p90_.predict(X))
+        return self._bounded(frame, p50, p90)
+
+    def plan_days(self, frame: pl.DataFrame) -> np.ndarray:
+        """Plan-implied working days per row (rule 1): estimate days, else story points, at the team's pace."""
+        check_is_fitted(self, "pace_")
+        types = (frame.get_column("type_category").cast(pl.String).to_list() if "type_category" in frame.columns
+                 else [None] * frame.height)
+        raw = self._raw_plan_days(frame)
+        implied = {}
+        for source, days in raw.items():
+            pace = self.pace_[source]
+            implied[source] = days * np.array([pace.get(t, pace[None]) for t in types], dtype=np.float64)
+        return np.where(np.isfinite(implied["estimate"]), implied["estimate"], implied["points"])
+
+    def _bounded(self, frame: pl.DataFrame, p50: np.ndarray, p90: np.ndarray) -> pl.DataFrame:
+        """Rules 1-3 of the module docstring on raw P50 / P90 totals."""
+        raw50 = np.maximum(np.asarray(p50, dtype=np.float64), 0.0)
+        raw90 = np.maximum(np.asarray(p90, dtype=np.float64), raw50)
+        plan = self.plan_days(frame)
+        types = (frame.get_column("type_category").to_list() if "type_category" in frame.columns
+                 else [None] * frame.height)
+        similar90 = np.array([self.baseline_.get(t, self.baseline_global_)[1] for t in types], dtype=np.float64)
+        has_plan = np.isfinite(plan)
+        high = np.where(has_plan, plan * self.plan_factor, similar90 * self.plan_factor)
+        low = np.where(has_plan, plan / self.plan_factor, 0.0)
+        high = np.where(np.isfinite(high), high, np.inf)
+        bounded50 = np.clip(raw50, low, high)
+        bounded = np.isfinite(raw50) & ((raw50 > high * (1 + 1e-9)) | (raw50 < low * (1 - 1e-9)))
+        ratio = np.divide(raw90, raw50, out=np.full_like(raw50, self.max_spread), where=raw50 > 0)
+        ratio = np.clip(np.nan_to_num(ratio, nan=1.0 + self.min_spread), 1.0 + self.min_spread, self.max_spread)
+        bounded90 = bounded50 * ratio
+
         elapsed = _column(frame, "active_workdays", 0.0)
         done = _column(frame, "is_done", 0.0) > 0
-        total50 = np.maximum(np.maximum(p50, 0.0), elapsed)
-        total90 = np.maximum(p90, total50)
-        total50, total90 = (np.minimum(total, elapsed + MAX_TASK_WORKDAYS) for total in (total50, total90))
-        remaining50 = np.where(done, 0.0, total50 - elapsed)
-        remaining90 = np.where(done, 0.0, total90 - elapsed)
+        remaining50 = np.maximum(bounded50 - elapsed, self.min_remaining_days)
+        remaining50 = np.minimum(remaining50, MAX_TASK_WORKDAYS)
+        remaining90 = np.maximum.reduce([bounded90 - elapsed, remaining50 * (1.0 + self.min_spread),
+                                         remaining50 + 1.0])
+        remaining90 = np.minimum(remaining90, MAX_TASK_WORKDAYS)
+        done_total50 = np.minimum(np.maximum(bounded50, elapsed), elapsed + MAX_TASK_WORKDAYS)
+        done_total90 = np.minimum(np.maximum(bounded90, done_total50), elapsed + MAX_TASK_WORKDAYS)
+        total50 = np.where(done, done_total50, elapsed + remaining50)
+        total90 = np.where(done, done_total90, elapsed + remaining90)
         return pl.DataFrame({
             "task_id": frame.get_column("task_id").cast(pl.String),
             "duration_p50_days": total50,
             "duration_p90_days": total90,
-            "remaining_p50_days": remaining50,
-            "remaining_p90_days": remaining90,
+            "remaining_p50_days": np.where(done, 0.0, remaining50),
+            "remaining_p90_days": np.where(done, 0.0, remaining90),
+            "model_p50_days": raw50,
+            "plan_days": plan,
+            "bounded": bounded,
         }).fill_nan(None)
 
     def _baseline_predict(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
