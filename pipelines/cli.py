@@ -12,6 +12,7 @@ Commands:
   plan baseline     save a project's current plan as a named baseline
   eval effort       evaluate the story-point effort model
   eval delay        evaluate the delay-risk model
+  eval forecasts    back-test the completion forecast and the delay probability
   alerts run        evaluate the alert rules and deliver what is news
   alerts digest     send each project's open alerts as one digest
   alerts list       show current alerts
@@ -233,6 +234,30 @@ def cmd_eval_delay(args: argparse.Namespace) -> int:
     return _print_result(result, args.json)
 
 
+def cmd_eval_forecasts(args: argparse.Namespace) -> int:
+    """Back-test on the published warehouse (read-only), or on raw Jira JSON loaded into a throw-away one."""
+    import tempfile
+
+    from models.planning.backtest import evaluate_forecasts
+    from models.planning.calendar import WorkCalendar
+    from warehouse.db import open_reader, open_writer
+
+    with _reported(ValueError):
+        if args.jira_dir:
+            from pipelines.evaluation import load_into_warehouse, parsed_tasks, read_issue_files
+
+            issues = read_issue_files(Path(args.jira_dir))
+            with tempfile.TemporaryDirectory() as workdir:
+                settings = load_into_warehouse(issues, parsed_tasks(issues), Path(workdir))
+                with open_writer(settings) as con:
+                    result = evaluate_forecasts(con, WorkCalendar.from_settings(settings), args.project)
+        else:
+            settings = load_settings(args.config)
+            with open_reader(settings) as con:
+                result = evaluate_forecasts(con, WorkCalendar.from_settings(settings), args.project)
+    return _print_result(result, args.json)
+
+
 def cmd_alerts_run(args: argparse.Namespace) -> int:
     """Evaluate every alert rule on the published warehouse, deliver what is news, report per channel."""
     from pipelines.alerts.engine import format_report, run_alerts, run_digest
@@ -353,6 +378,11 @@ def build_parser() -> argparse.ArgumentParser:
     delay.add_argument("--jira-dir", help="folder of raw Jira issue JSON (KEY.json / KEY_CL.json)")
     delay.add_argument("--json", action="store_true")
     delay.add_argument("--predictions-out", help="CSV of issuekey,y_true,probability per test item")
+    forecasts = _command(eval_commands, "forecasts", cmd_eval_forecasts,
+                         "back-test completion forecasts and delay probability on the warehouse's history")
+    forecasts.add_argument("--project", help="only this project (key)")
+    forecasts.add_argument("--jira-dir", help="folder of raw Jira issue JSON, loaded into a throw-away warehouse")
+    forecasts.add_argument("--json", action="store_true")
 
     alerts = commands.add_parser("alerts", help="predictive delay alerts")
     alert_commands = alerts.add_subparsers(dest="alerts_command", required=True)

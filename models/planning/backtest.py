@@ -155,8 +155,8 @@ def _backtest_unit(unit: pl.DataFrame, history: _History, project_due: date | No
     created = _days(items["created"].to_numpy())
     resolved = _days(items["resolved"].fill_null(date(9999, 12, 31)).to_numpy())
     kinds = items["kind"].to_numpy()
-    planned = items["planned_finish"].to_numpy()
-    due = items["due_date"].to_numpy()
+    planned = np.array(items["planned_finish"].to_list(), dtype=object)
+    due = np.array(items["due_date"].to_list(), dtype=object)
     rows = []
     for d_py in _status_dates(items["created"].min(), items["resolved"].max()):
         d = np.datetime64(d_py, "D")
@@ -317,7 +317,7 @@ def evaluate_forecasts(con: duckdb.DuckDBPyConnection, calendar: WorkCalendar, p
         entry = {"project_key": key}
         for name in ("p85", "plan", "throughput"):
             value = _mean([p[f"{name}_error_days"] for p in points])
-            entry[f"{name}_error_days_8w"] = float("nan") if value is None else round(value, 2)
+            entry[f"{name}_error_days_8w"] = None if value is None else round(value, 2)  # None: no such forecast
         entry.update({"p50_error_days_8w": round(_mean([p["p50_error_days"] for p in points]), 2),
                       "basis": basis, "points_8w": len(points),
                       "status_dates_scored": sum(1 for r in all_rows if r["project_key"] == key),
