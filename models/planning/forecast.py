@@ -14,7 +14,32 @@ its actual dates):
   classic default O = 0.75·d, M = d, P = 1.6·d when only a duration is known;
 * ``LognormalDurations``: from P50/P90 (prediction models), or fitted to historical
   cycle times per task type (``fit_lognormal``, ``LognormalDurations.by_type``);
-* ``FixedDurations`` or any ``(runs, n)`` array, or a callable ``(rng, runs) -> array``.
+* ``FixedDurations`` or any ``(runs, n)`` array, or a callable ``(rng, runs) -> array``;
+* ``PlanPredictionDurations``: the plan and the prediction models combined (below).
+
+A duration model with a boolean ``remaining`` attribute (``PlanPredictionDurations``)
+says that, for those tasks, its draws are the working days *still to do* from the
+status date: ``simulate`` uses them as they are for in-progress tasks instead of scaling
+a total by the planned remaining fraction (scaling a predicted total counted the time
+already spent twice: remaining ≤ 7.6 days predicted, totals of 3,223 drawn).
+
+Plan and prediction combined (``blend``, issue #13). Each task with a prediction is a
+lognormal whose
+
+* **median** is the geometric mean of the plan and the prediction,
+  ``exp((1 − w)·ln plan + w·ln P50)`` with ``w = PREDICTION_WEIGHT`` (0.5): for a task not
+  started, *plan* is its planned duration and *P50* the predicted total; for a started
+  task, the planned remaining days (``remaining_days``, else duration × (1 − % complete))
+  and the predicted remaining P50 (the prediction alone when the plan has nothing left);
+  a planned milestone (duration 0) stays 0;
+* **σ** (of the log) is the model's spread, ``ln(P90/P50) / z₀.₉``, widened by half the
+  log-gap between plan and prediction in quadrature, ``√(σ_model² + (½·ln(P50/plan))²)``
+  (the further they disagree, the less either is trusted), clipped to
+  ``[SIGMA_MIN, SIGMA_MAX]`` = ``[ln 1.25, ln 5] / z₀.₉`` (P90/P50 between 1.25 and 5).
+
+So a wild prediction moves a task's median only halfway (in log terms) from the plan
+and widens it instead, every predicted task has spread, and no single task can make a
+project's P50, P85 and P95 one date. Draws are capped at ``MAX_TASK_WORKDAYS``.
 
 Without a plan, ``when_done`` and ``how_many_by`` resample weekly throughput history.
 """
@@ -31,6 +56,7 @@ from typing import Protocol
 import numpy as np
 import polars as pl
 
+from models.planning.bounds import MAX_TASK_WORKDAYS
 from models.planning.calendar import WorkCalendar
 from models.planning.cpm import (
     EPS,
@@ -47,6 +73,11 @@ from models.planning.network import Network
 
 Z90 = 1.2815515655446004
 """Standard normal quantile at 0.90: converts a P50/P90 pair into a lognormal sigma."""
+PREDICTION_WEIGHT = 0.5
+"""Weight of the prediction against the plan in the log-space median of ``blend``."""
+SIGMA_MIN = math.log(1.25) / Z90
+SIGMA_MAX = math.log(5.0) / Z90
+"""Bounds of a blended task's σ: its P90 is 1.25x to 5x its median."""
 _FRACTION_BITS = 20
 CRITICAL_TOL = 1e-6
 """Total float (working days) below which a task counts as critical in a run."""
@@ -215,6 +246,55 @@ class FixedDurations:
         return np.broadcast_to(np.asarray(self.duration, dtype=np.float64), (runs, np.size(self.duration)))
 
 
+def blend(plan: np.ndarray, p50: np.ndarray, p90: np.ndarray,
+          weight: float = PREDICTION_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
+    """Median and σ of the lognormal combining plan and prediction (rule in the module docstring)."""
+    plan = np.asarray(plan, dtype=np.float64)
+    p50 = np.asarray(p50, dtype=np.float64)
+    p90 = np.maximum(np.asarray(p90, dtype=np.float64), p50)
+    has_plan, has_p50 = plan > 0, p50 > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_plan = np.log(np.where(has_plan, plan, 1.0))
+        log_p50 = np.log(np.where(has_p50, p50, 1.0))
+        sigma_model = np.where(has_p50, (np.log(np.where(has_p50, p90, 1.0)) - log_p50) / Z90, SIGMA_MAX)
+    both = has_plan & has_p50
+    median = np.where(both, np.exp((1.0 - weight) * log_plan + weight * log_p50), np.where(has_plan, plan, p50))
+    gap = np.where(both, 0.5 * (log_p50 - log_plan), 0.0)
+    sigma = np.clip(np.sqrt(sigma_model ** 2 + gap ** 2), SIGMA_MIN, SIGMA_MAX)
+    return median, sigma
+
+
+@dataclass
+class PlanPredictionDurations:
+    """Blended lognormals (``blend``) where ``predicted``, ``fallback`` draws elsewhere.
+
+    ``remaining`` marks tasks whose draws are remaining working days (started tasks):
+    ``simulate`` does not scale them by the planned remaining fraction.
+    """
+
+    median: np.ndarray
+    sigma: np.ndarray
+    predicted: np.ndarray
+    remaining: np.ndarray
+    fallback: DurationModel | None = None
+    cap: float = float(MAX_TASK_WORKDAYS)
+
+    def __post_init__(self) -> None:
+        self.predicted = np.asarray(self.predicted, dtype=bool)
+        self.remaining = np.asarray(self.remaining, dtype=bool) & self.predicted
+        self._lognormal = LognormalDurations(self.median, self.sigma)
+
+    def sample(self, rng: np.random.Generator, runs: int) -> np.ndarray:
+        draws = self._lognormal.sample(rng, runs)
+        np.minimum(draws, self.cap, out=draws)
+        if self.fallback is None or self.predicted.all():
+            return draws
+        return np.where(self.predicted, draws, self.fallback.sample(rng, runs))
+
+    __call__ = sample
+    """Callable like a ``(rng, runs) -> array`` sampler too (earlier callers used one)."""
+
+
 def _percentile_rows(sorted_rows: np.ndarray, q: float) -> np.ndarray:
     """Inverted-CDF percentile of each row (rows already sorted): a value some run actually reached."""
     runs = sorted_rows.shape[-1]
@@ -341,6 +421,11 @@ def simulate(
     in_progress = inputs.started & ~inputs.done
     constant = inputs.done | (in_progress & (net.duration <= 0))
     ratio = np.divide(inputs.work, net.duration, out=np.ones(n), where=in_progress & (net.duration > 0))
+    remaining = getattr(durations, "remaining", None)
+    if remaining is not None:  # these draws already are the days still to do: no scaling, no fixed work
+        sampled_remaining = np.asarray(remaining, dtype=bool) & in_progress
+        ratio[sampled_remaining] = 1.0
+        constant &= ~sampled_remaining
     fixed_start = inputs.fixed_start[:, None]
     finishes = np.empty((n, runs), dtype=np.float32)
     project_finish = np.empty(runs, dtype=np.float64)

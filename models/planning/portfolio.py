@@ -25,7 +25,7 @@ from models.planning.bounds import MAX_TASK_WORKDAYS, date_in_range, out_of_rang
 from models.planning.calendar import WorkCalendar
 from models.planning.cpm import schedule
 from models.planning.evm import earned_value
-from models.planning.forecast import LognormalDurations, PertDurations, simulate
+from models.planning.forecast import PertDurations, PlanPredictionDurations, blend, simulate
 from models.planning.model import Plan
 from models.planning.network import Network
 from models.planning.warehouse_plan import load_plans
@@ -66,50 +66,87 @@ def _schedulable(plan: Plan) -> bool:
     return any(not t.is_summary and t.actual_finish is None for t in plan.tasks)
 
 
-def predicted_durations(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[float, float]]:
-    """Total-duration P50/P90 per open task from the prediction models (empty before the first scoring).
+class PredictedDurations(dict):
+    """``{task_id: (P50, P90)}`` of predicted *total* working days, and in ``remaining`` the
+    ``{task_id: (P50, P90)}`` of predicted working days still to do (for started tasks)."""
 
-    Non-finite values are skipped (the task falls back to PERT), and both are bounded by
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.remaining: dict[str, tuple[float, float]] = {}
+
+
+def _pair(p50, p90) -> tuple[float, float] | None:
+    if p50 is None or p90 is None or not (math.isfinite(p50) and math.isfinite(p90)):
+        return None
+    p50 = min(max(float(p50), 0.0), MAX_TASK_WORKDAYS)
+    return p50, min(max(float(p90), p50), MAX_TASK_WORKDAYS)
+
+
+def predicted_durations(con: duckdb.DuckDBPyConnection) -> PredictedDurations:
+    """Total-duration P50/P90 per open task from the prediction models (empty before the first scoring),
+    with the remaining-days P50/P90 in ``.remaining``.
+
+    Non-finite values are skipped (the task falls back to PERT), and all are bounded by
     ``MAX_TASK_WORKDAYS`` whatever the table holds, so a stale prediction cannot push a
     forecast past the calendar.
     """
-    predictions = {}
-    for task_id, p50, p90 in con.execute(
-        """SELECT task_id, duration_p50_days, duration_p90_days FROM task_predictions
+    predictions = PredictedDurations()
+    for task_id, p50, p90, r50, r90 in con.execute(
+        """SELECT task_id, duration_p50_days, duration_p90_days, remaining_p50_days, remaining_p90_days
+           FROM task_predictions
            WHERE duration_p50_days IS NOT NULL AND duration_p90_days IS NOT NULL"""
     ).fetchall():
-        if math.isfinite(p50) and math.isfinite(p90):
-            p50 = min(max(float(p50), 0.0), MAX_TASK_WORKDAYS)
-            predictions[task_id] = (p50, min(max(float(p90), p50), MAX_TASK_WORKDAYS))
+        total = _pair(p50, p90)
+        if total is not None:
+            predictions[task_id] = total
+            remaining = _pair(r50, r90)
+            if remaining is not None:
+                predictions.remaining[task_id] = remaining
     return predictions
 
 
-def duration_model(network: Network, predictions: dict[str, tuple[float, float]]):
-    """Per-task distributions: the prediction models' P50/P90 where present, three-point PERT elsewhere.
+def _planned_remaining(task) -> float:
+    """Working days a started task still has by the plan (``cpm.prepare_inputs``' rule)."""
+    if task.remaining_days is not None:
+        return max(float(task.remaining_days), 0.0)
+    return max(float(task.duration_days or 0.0) * (1.0 - min(max(task.percent_complete, 0.0), 100.0) / 100.0), 0.0)
 
-    Lognormal draws are capped at ``MAX_TASK_WORKDAYS``: a wide P50/P90 pair has a tail
-    that would otherwise reach centuries. Returns the sampler and how many tasks use
-    predictions (reported as the forecast method).
+
+def duration_model(network: Network, predictions: dict[str, tuple[float, float]]):
+    """Per-task distributions: plan and prediction blended where there is a prediction, PERT elsewhere.
+
+    The rule is ``models.planning.forecast.blend`` (documented in that module): a lognormal
+    around the geometric mean of the planned and predicted duration, as wide as the model's
+    P90/P50 and the disagreement make it. A started task (actual start, no actual finish)
+    with a remaining-days prediction (``PredictedDurations.remaining``) draws its
+    *remaining* days, blended with the plan's remaining days, and ``simulate`` uses them as
+    they are. Draws are capped at ``MAX_TASK_WORKDAYS``. Returns the sampler and how many
+    tasks use predictions (reported as the forecast method).
     """
     used = [i for i, task_id in enumerate(network.task_ids) if task_id in predictions]
-    if not used:
-        return PertDurations.from_durations(network.duration), 0
     pert = PertDurations.from_durations(network.duration)
-    p50 = network.duration.astype(float).copy()
-    p90 = p50.copy()
+    if not used:
+        return pert, 0
+    remaining_predictions = getattr(predictions, "remaining", {})
+    n = len(network.task_ids)
+    plan = network.duration.astype(float).copy()
+    p50, p90 = plan.copy(), plan.copy()
+    mask = np.zeros(n, dtype=bool)
+    remaining = np.zeros(n, dtype=bool)
     for i in used:
-        p50[i], p90[i] = predictions[network.task_ids[i]]
-        p90[i] = max(p90[i], p50[i])
-    lognormal = LognormalDurations.from_p50_p90(p50, p90)
-    mask = np.zeros(len(network.task_ids), dtype=bool)
-    mask[used] = True
-
-    def sample(rng, runs):
-        draws = lognormal.sample(rng, runs)
-        np.minimum(draws, MAX_TASK_WORKDAYS, out=draws)
-        return np.where(mask, draws, pert.sample(rng, runs))
-
-    return sample, len(used)
+        task_id, task = network.task_ids[i], network.tasks[i]
+        mask[i] = True
+        started = task.actual_start is not None and task.actual_finish is None
+        if started and task_id in remaining_predictions:
+            remaining[i] = True
+            plan[i] = _planned_remaining(task)
+            p50[i], p90[i] = remaining_predictions[task_id]
+        else:
+            p50[i], p90[i] = predictions[task_id]
+    milestone = (network.duration <= 0) & ~remaining
+    median, sigma = blend(plan, p50, p90)
+    median[milestone] = 0.0
+    return PlanPredictionDurations(median, sigma, mask, remaining, fallback=pert), len(used)
 
 
 def project_due_dates(con: duckdb.DuckDBPyConnection) -> dict[str, date | None]:

@@ -7,6 +7,10 @@ falls back to per-type baselines and says so in its version (`baseline-…`).
 The riskiest tasks get the factors behind their delay probability as sentences,
 English in `top_factors` and Chinese in `top_factors_zh` (`models.prediction.factors`),
 each comparing the task with training tasks of its own type where there are enough.
+
+When the duration model's raw P50 was far outside what the task's own plan says and was
+held to the bound (``DurationModel`` rule 1, column ``bounded`` of its predictions), the
+task's factors start with a sentence saying so, in both languages (`bound_sentence`).
 """
 
 from __future__ import annotations
@@ -69,6 +73,21 @@ def delay_training_frame(con: duckdb.DuckDBPyConnection, calendar: WorkCalendar)
         return pl.DataFrame(), np.zeros(0, dtype=int)
     features = build_features(con, examples.select("task_id", "as_of"), calendar)
     return features, examples["delayed"].to_numpy().astype(int)
+
+
+def bound_sentence(model_days: float, bounded_days: float, plan_days: float | None, lang: str) -> str:
+    """Why a duration P50 is not the model's: the raw value, the plan it was held to, and the bound used."""
+    if plan_days is None or not np.isfinite(plan_days):
+        if lang == "en":
+            return (f"the duration model said {model_days:.0f} working days, far beyond similar tasks' actual "
+                    f"durations: held at {bounded_days:.0f}")
+        return f"模型预测工期 {model_days:.0f} 个工作日，远超同类任务的实际工期：按 {bounded_days:.0f} 个工作日计"
+    times = model_days / plan_days if plan_days > 0 else float("inf")
+    if lang == "en":
+        return (f"the duration model said {model_days:.0f} working days, {times:.1f}× the {plan_days:.0f} the "
+                f"estimate implies: held at {bounded_days:.0f}")
+    return (f"模型预测工期 {model_days:.0f} 个工作日，是估算所示 {plan_days:.0f} 个工作日的 {times:.1f} 倍："
+            f"按 {bounded_days:.0f} 个工作日计")
 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection) -> str:
@@ -157,6 +176,10 @@ def score(con: duckdb.DuckDBPyConnection, registry: Path, calendar: WorkCalendar
                 factors = {lang: sentences(found, lang) for lang in factors}
             else:
                 factors = {lang: delay.factors(types[i], lang) for lang in factors}
+        if predicted.get("bounded") and predicted.get("model_p50_days") is not None:
+            factors = {lang: [bound_sentence(predicted["model_p50_days"], predicted["duration_p50_days"],
+                                             predicted.get("plan_days"), lang), *found]
+                       for lang, found in factors.items()}
         rows.append({
             "task_id": task_id,
             "predicted_at": as_of,
