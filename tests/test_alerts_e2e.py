@@ -24,6 +24,7 @@ from pipelines.alerts.engine import run_digest
 from pipelines.cli import main as lodestar
 from pipelines.resources import WarehouseResource
 from tests.dashboard_app import run_page
+from tests.markdown_text import shown
 from tests.fakes.alert_receivers import alert_receivers, make_test_certificate, smtp_server
 from warehouse.alert_store import list_alerts, list_deliveries
 from warehouse.db import edit_rows
@@ -185,7 +186,8 @@ def test_a_receiver_that_keeps_failing_is_loud(alert_setup, monkeypatch: pytest.
     assert erp_only and not any(a["notified_at"] for a in erp_only), "undelivered alerts must be retried"
 
     at = run_page("app_pages/alerts.py", "en")
-    assert any("failed after their retries" in e.value and "erp-feishu" in e.value for e in at.error)
+    banners = [shown(e.value) for e in at.error]
+    assert any("failed after their retries" in b and "erp-feishu" in b for b in banners), banners
 
     receivers_before = len(receivers.requests("feishu"))
     code, output = _run("alerts", "run", "--config", str(settings.config_path))
