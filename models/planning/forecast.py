@@ -35,7 +35,7 @@ lognormal whose
 * **σ** (of the log) is the model's spread, ``ln(P90/P50) / z₀.₉``, widened by half the
   log-gap between plan and prediction in quadrature, ``√(σ_model² + (½·ln(P50/plan))²)``
   (the further they disagree, the less either is trusted), clipped to
-  ``[SIGMA_MIN, SIGMA_MAX]`` = ``[ln 1.25, ln 5] / z₀.₉`` (P90/P50 between 1.25 and 5).
+  ``[SIGMA_MIN, SIGMA_MAX]`` = ``[ln 1.25, ln 3] / z₀.₉`` (P90/P50 between 1.25 and 3).
 
 So a wild prediction moves a task's median only halfway (in log terms) from the plan
 and widens it instead, every predicted task has spread, and no single task can make a
@@ -76,8 +76,8 @@ Z90 = 1.2815515655446004
 PREDICTION_WEIGHT = 0.5
 """Weight of the prediction against the plan in the log-space median of ``blend``."""
 SIGMA_MIN = math.log(1.25) / Z90
-SIGMA_MAX = math.log(5.0) / Z90
-"""Bounds of a blended task's σ: its P90 is 1.25x to 5x its median."""
+SIGMA_MAX = math.log(3.0) / Z90
+"""Bounds of a blended task's σ: its P90 is 1.25x to 3x its median."""
 _FRACTION_BITS = 20
 CRITICAL_TOL = 1e-6
 """Total float (working days) below which a task counts as critical in a run."""
