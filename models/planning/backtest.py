@@ -185,6 +185,10 @@ def _backtest_unit(unit: pl.DataFrame, history: _History, project_due: date | No
         p10, p50, p85, p90 = (calendar.date_of(d_ix + int(round(v))) for v in q)
         plan_candidates = [v for v in planned[open_] if v is not None] or [v for v in due[open_] if v is not None]
         plan = max(plan_candidates) if plan_candidates else project_due
+        # A naive forecast that has nothing to go on says "done at the status date": its error is
+        # then the whole remaining time, which keeps the comparison (and the contract's floats) honest.
+        plan_basis = "plan" if plan is not None else "status date (no planned or due date known)"
+        plan = plan if plan is not None else d_py
         throughput = None
         if weeks is not None:
             from models.planning.forecast import when_done
@@ -202,7 +206,9 @@ def _backtest_unit(unit: pl.DataFrame, history: _History, project_due: date | No
             "p10": p10, "p50": p50, "p85": p85, "p90": p90, "plan": plan, "throughput_p85": throughput,
             "inside_p10_p90": bool(p10 <= actual_py <= p90),
             "p50_error_days": err(p50), "p85_error_days": err(p85),
-            "plan_error_days": err(plan), "throughput_error_days": err(throughput),
+            "plan_error_days": err(plan), "plan_basis": plan_basis,
+            "throughput_error_days": err(throughput if throughput is not None else d_py),
+            "throughput_basis": "throughput" if throughput is not None else "status date (no throughput history)",
         })
     return rows
 
@@ -317,8 +323,9 @@ def evaluate_forecasts(con: duckdb.DuckDBPyConnection, calendar: WorkCalendar, p
         entry = {"project_key": key}
         for name in ("p85", "plan", "throughput"):
             value = _mean([p[f"{name}_error_days"] for p in points])
-            entry[f"{name}_error_days_8w"] = None if value is None else round(value, 2)  # None: no such forecast
-        entry.update({"p50_error_days_8w": round(_mean([p["p50_error_days"] for p in points]), 2),
+            entry[f"{name}_error_days_8w"] = round(value, 2)
+        entry.update({"naive_bases": sorted({p[key] for p in points for key in ("plan_basis", "throughput_basis")}),
+                      "p50_error_days_8w": round(_mean([p["p50_error_days"] for p in points]), 2),
                       "basis": basis, "points_8w": len(points),
                       "status_dates_scored": sum(1 for r in all_rows if r["project_key"] == key),
                       "coverage_p10_p90": _mean([float(r["inside_p10_p90"]) for r in all_rows
@@ -327,9 +334,9 @@ def evaluate_forecasts(con: duckdb.DuckDBPyConnection, calendar: WorkCalendar, p
     delay = delay_calibration(con, tasks, calendar)
     coverage = _mean([float(r["inside_p10_p90"]) for r in all_rows])
     return {
-        "coverage_p10_p90": float("nan") if coverage is None else round(coverage, 4),
-        "delay_ece": round(delay.get("ece", float("nan")), 4),
-        "delay_brier": round(delay.get("brier", float("nan")), 4),
+        "coverage_p10_p90": None if coverage is None else round(coverage, 4),
+        "delay_ece": None if delay.get("ece") is None else round(delay["ece"], 4),
+        "delay_brier": None if delay.get("brier") is None else round(delay["brier"], 4),
         "projects": projects,
         "scored_status_dates": {"total": len(all_rows),
                                 "projects": sum(1 for r in all_rows if r["unit"] == "project"),
