@@ -57,7 +57,12 @@ def _publish_marts(settings: Settings, kpi_rows: list[tuple], currencies: dict[s
                 "INSERT INTO projects (project_key, source, currency) VALUES (?, 'config', ?)", list(currencies.items())
             )
         if kpi_rows:
-            con.executemany(f"INSERT INTO mart_project_kpis VALUES ({', '.join('?' * 14)})", kpi_rows)
+            # The rows give the mart's first 14 columns; later migrations add counts that default to 0.
+            columns = [row[0] for row in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'mart_project_kpis' "
+                "ORDER BY ordinal_position").fetchall()][:14]
+            con.executemany(f"INSERT INTO mart_project_kpis ({', '.join(columns)}) VALUES ({', '.join('?' * 14)})",
+                            kpi_rows)
             daily = [
                 (row[0], AS_OF - timedelta(days=offset), 1, 1, 30 + offset % 5, DAILY_DAYS - offset, 6.0)
                 for row in kpi_rows
