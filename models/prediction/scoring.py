@@ -9,8 +9,9 @@ English in `top_factors` and Chinese in `top_factors_zh` (`models.prediction.fac
 each comparing the task with training tasks of its own type where there are enough.
 
 When the duration model's raw P50 was far outside what the task's own plan says and was
-held to the bound (``DurationModel`` rule 1, column ``bounded`` of its predictions), the
-task's factors start with a sentence saying so, in both languages (`bound_sentence`).
+held to the bound (``DurationModel`` rule 1, column ``bounded`` of its predictions),
+`bound_sentence` says so in both languages; it is not stored yet (``top_factors`` holds the
+delay factors only, at most three): it needs a column of its own in `task_predictions`.
 """
 
 from __future__ import annotations
@@ -176,10 +177,6 @@ def score(con: duckdb.DuckDBPyConnection, registry: Path, calendar: WorkCalendar
                 factors = {lang: sentences(found, lang) for lang in factors}
             else:
                 factors = {lang: delay.factors(types[i], lang) for lang in factors}
-        if predicted.get("bounded") and predicted.get("model_p50_days") is not None:
-            factors = {lang: [bound_sentence(predicted["model_p50_days"], predicted["duration_p50_days"],
-                                             predicted.get("plan_days"), lang), *found]
-                       for lang, found in factors.items()}
         rows.append({
             "task_id": task_id,
             "predicted_at": as_of,
