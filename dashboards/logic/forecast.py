@@ -226,15 +226,27 @@ def _with_summary_milestones(plan: Plan) -> tuple[Plan, dict[str, str]]:
     return replace(plan, tasks=[*plan.tasks, *extra], links=[*plan.links, *links]), owner
 
 
-def _padded(durations: Any, extra: int) -> Callable[[np.random.Generator, int], np.ndarray]:
-    """The same draws as `durations` (same random stream), with `extra` zero-duration columns appended."""
-    draw = durations.sample if hasattr(durations, "sample") else durations
+class _Padded:
+    """The same draws as `durations` (same random stream), with `extra` zero-duration columns appended.
 
-    def sample(rng: np.random.Generator, runs: int) -> np.ndarray:
-        base = np.asarray(draw(rng, runs), dtype=np.float64)
-        return np.hstack([base, np.zeros((base.shape[0], extra))])
+    It keeps `remaining` (which draws already are days still to do), padded with False for the
+    milestone columns, so `simulate` treats started tasks as the unpadded model says.
+    """
 
-    return sample
+    def __init__(self, durations: Any, extra: int) -> None:
+        self._draw = durations.sample if hasattr(durations, "sample") else durations
+        self._extra = extra
+        remaining = getattr(durations, "remaining", None)
+        if remaining is not None:
+            self.remaining = np.concatenate([np.asarray(remaining, dtype=bool), np.zeros(extra, dtype=bool)])
+
+    def __call__(self, rng: np.random.Generator, runs: int) -> np.ndarray:
+        base = np.asarray(self._draw(rng, runs), dtype=np.float64)
+        return np.hstack([base, np.zeros((base.shape[0], self._extra))])
+
+
+def _padded(durations: Any, extra: int) -> _Padded:
+    return _Padded(durations, extra)
 
 
 def _probability_by(finishes: np.ndarray, calendar: WorkCalendar, due: date | None) -> float | None:
