@@ -69,17 +69,24 @@ def test_page_numbers_match_sql(demo_app: Settings) -> None:
     assert _frame_with(at, "label")["open_bugs"].tolist() == _expected_buckets(demo_app)
     assert len(at.get("vega_lite_chart")) == 3
 
-    # the bug table lists the tasks each bug affects
-    bug_key, other_key = _sql(
-        demo_app,
-        """SELECT b.source_key AS bug_key, o.source_key AS other_key FROM tasks b
-           JOIN task_links l ON l.from_task_id = b.task_id AND l.link_type = 'relates'
-           JOIN tasks o ON o.task_id = l.to_task_id
-           WHERE b.type_category = 'bug' AND b.status_category <> 'done' ORDER BY b.task_id LIMIT 1""",
-    ).row(0)
+    # the bug table lists the tasks each bug affects: check a listed bug's entries against its links
     table = _frame_with(at, "affected")
-    affected = table.loc[table["bug_key"] == bug_key, "affected"].iloc[0]
-    assert any(entry.startswith(f"{other_key} ") and entry.endswith("[relates]") for entry in affected)
+    listed = table[table["affected"].map(len) > 0]
+    assert not listed.empty, "the demo's bugs affect other tasks"
+    bug_key, affected = listed["bug_key"].iloc[0], listed["affected"].iloc[0]
+    linked = _sql(
+        demo_app,
+        """WITH bug AS (SELECT task_id, parent_task_id FROM tasks WHERE source_key = ?),
+           ends AS (
+               SELECT l.to_task_id AS other, l.link_type FROM task_links l JOIN bug b ON l.from_task_id = b.task_id
+               UNION SELECT l.from_task_id, l.link_type FROM task_links l JOIN bug b ON l.to_task_id = b.task_id
+               UNION SELECT parent_task_id, 'parent' FROM bug WHERE parent_task_id IS NOT NULL)
+           SELECT o.source_key, e.link_type FROM ends e JOIN tasks o ON o.task_id = e.other""",
+        [bug_key],
+    )
+    assert linked.height == len(affected)
+    for other_key, link_type in linked.iter_rows():
+        assert any(entry.startswith(f"{other_key} ") and entry.endswith(f"[{link_type}]") for entry in affected)
     assert any(c.value == t("bugs.table_capped", "zh", total=f"{totals['bugs']:,}", shown="200") for c in at.caption)
 
     # by person: whose tasks the bugs were found in
