@@ -169,8 +169,8 @@ def test_budget_burn_fires_below_the_cpi_threshold(empty_settings: Settings) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     apply_migrations(con)
-    con.execute("INSERT INTO projects (project_key, source, lead_id) VALUES ('OVER', 'jira', 'p1'), "
-                "('FINE', 'jira', 'p2'), ('NOCOST', 'jira', NULL)")
+    con.execute("INSERT INTO projects (project_key, source, lead_id, currency) VALUES ('OVER', 'jira', 'p1', 'USD'), "
+                "('FINE', 'jira', 'p2', NULL), ('NOCOST', 'jira', NULL, NULL)")
     con.execute("""INSERT INTO earned_value (project_key, status_date, bac, ev, ac, cpi, eac, vac, computed_at) VALUES
         ('OVER', '2026-06-12', 1000, 400, 500, 0.8, 1250, -250, '2026-06-15'),
         ('FINE', '2026-06-12', 1000, 400, 380, 1.05, 952, 48, '2026-06-15'),
@@ -181,6 +181,7 @@ def test_budget_burn_fires_below_the_cpi_threshold(empty_settings: Settings) -> 
     assert (finding.project_key, finding.owner_id, finding.score, finding.facts["cpi"]) == ("OVER", "p1", 0.2, 0.8)
     zh, en = (describe("budget_burn", finding.facts, lang, "OVER") for lang in ("zh", "en"))
     assert "CPI 0.8" in zh.title and "CPI 0.8" in en.title and "OVER" in en.title
+    assert "$500" in en.reasons[0] and "¥" not in en.reasons[0], "money in the project's currency"
 
 
 def test_delay_risk_reasons_use_the_factors_of_the_message_language() -> None:

@@ -300,7 +300,7 @@ def _blocked(ctx: EvaluationContext, config_of) -> Iterable[Finding]:
 
 
 def _budget_burn(ctx: EvaluationContext, config_of) -> Iterable[Finding]:
-    sql = """SELECT e.project_key, e.cpi, e.ac, e.ev, e.bac, e.eac, e.vac, e.status_date, pr.lead_id
+    sql = """SELECT e.project_key, e.cpi, e.ac, e.ev, e.bac, e.eac, e.vac, e.status_date, pr.lead_id, pr.currency
              FROM earned_value e LEFT JOIN projects pr USING (project_key) WHERE e.cpi IS NOT NULL"""
     for row in _rows(ctx.con, sql):
         config = config_of(row["project_key"])
@@ -308,6 +308,7 @@ def _budget_burn(ctx: EvaluationContext, config_of) -> Iterable[Finding]:
             continue
         yield Finding("budget_burn", row["project_key"], None, config.severity, round(1.0 - row["cpi"], 3),
                       {"cpi": round(row["cpi"], 3), "ac": row["ac"], "ev": row["ev"], "bac": row["bac"],
+                       "currency": row["currency"] or "CNY",
                        "eac": row["eac"], "vac": row["vac"], "status_date": _iso(row["status_date"])},
                       row["lead_id"], config.recipients)
 

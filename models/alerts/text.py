@@ -41,8 +41,8 @@ TEXT: dict[str, dict[str, str]] = {
     "blocked.why": {"zh": "状态“{status}”，自 {since} 起", "en": "status “{status}” since {since}"},
     "budget_burn.title": {"zh": "项目 {project} 成本消耗快于挣值（CPI {cpi}）",
                           "en": "Project {project} is burning budget ahead of earned value (CPI {cpi})"},
-    "budget_burn.why": {"zh": "实际成本 ¥{ac}，挣值 ¥{ev}；完工估算 ¥{eac}，预算 ¥{bac}",
-                        "en": "actual cost ¥{ac} vs earned value ¥{ev}; estimate at completion ¥{eac} vs budget ¥{bac}"},
+    "budget_burn.why": {"zh": "实际成本 {ac}，挣值 {ev}；完工估算 {eac}，预算 {bac}",
+                        "en": "actual cost {ac} vs earned value {ev}; estimate at completion {eac} vs budget {bac}"},
     "risk_overdue.title": {"zh": "高风险 {key}（评分 {score}）已过应对期限：{title}",
                            "en": "High risk {key} (score {score}) is past its due date: {title}"},
     "risk_overdue.why": {"zh": "应对期限 {due}，已过 {days_late} 天", "en": "due {due}, {days_late} days ago"},
@@ -102,8 +102,12 @@ def describe(rule: str, facts: dict[str, Any], lang: str, project_key: str | Non
         else:
             values["factors"] = "; ".join(facts.get("factors") or []) or "—"
     if rule == "budget_burn":
+        from babel.numbers import format_currency
+
+        currency = facts.get("currency") or "CNY"
         for name in ("ac", "ev", "eac", "bac"):
-            values[name] = f"{facts[name]:,.0f}" if facts.get(name) is not None else "—"
+            values[name] = "—" if facts.get(name) is None else format_currency(
+                facts[name], currency, locale="zh_CN" if lang == "zh" else "en", format="¤#,##0", currency_digits=False)
     title = say(f"{rule}.title", lang, **values)
     if rule == "sync_health":
         if facts.get("failed"):
