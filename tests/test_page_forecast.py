@@ -97,7 +97,7 @@ def test_page_shows_published_p85_how_many_and_top_risk(demo_app: Settings) -> N
     assert at.dataframe[-1].value["task_key"].iloc[0] == _top_risk(demo_app, "OPS")
     assert [s.value for s in at.subheader] == [
         t(k, "en") for k in ("forecast.finish_header", "forecast.milestones_header", "forecast.by_date_header",
-                             "forecast.risk_header")
+                             "forecast.risk_header", "forecast.accuracy_header")
     ]
 
 
@@ -193,3 +193,21 @@ def test_edge_cases_show_messages(demo_app: Settings) -> None:
     _execute(demo_app, "DELETE FROM tasks")
     at = run_page(PAGE, "en")
     assert [i.value for i in at.info] == [t("forecast.no_projects", "en")]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_forecast_accuracy_runs_on_request_and_matches_the_cli_report(demo_app: Settings, lang: str) -> None:
+    at = run_page(PAGE, lang)
+    project = at.selectbox(key="forecast_project").value
+    assert not [m for m in at.metric if m.label == t("forecast.accuracy_coverage", lang)], "not run until asked"
+    at.button(key="forecast_accuracy_run").click().run()
+    assert not at.exception and not at.error
+    report = logic.forecast_accuracy(demo_app, project)
+    coverage = next(m for m in at.metric if m.label == t("forecast.accuracy_coverage", lang))
+    assert coverage.value == f"{report['coverage_p10_p90']:.0%}"
+    [row] = [p for p in report["projects"] if p["project_key"] == project] or [None]
+    if row is None:
+        assert t("forecast.accuracy_none", lang) in [i.value for i in at.info]
+    else:
+        errors = at.dataframe[-1].value["error"].tolist()
+        assert errors == [row["p85_error_days_8w"], row["plan_error_days_8w"], row["throughput_error_days_8w"]]

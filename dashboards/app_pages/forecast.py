@@ -265,6 +265,46 @@ def _risk_section(query: data.Query, project_key: str) -> None:
     )
 
 
+@st.cache_data(ttl=3600, show_spinner=False)
+def _accuracy(_settings, snapshot: str, project_key: str) -> dict:
+    return logic.forecast_accuracy(_settings, project_key)
+
+
+def _accuracy_section(ctx: common.PageContext, project_key: str) -> None:
+    """Past forecasts against what happened, beside the two naive forecasts (on request: it takes seconds)."""
+    st.subheader(t("forecast.accuracy_header"))
+    st.caption(t("forecast.accuracy_help"))
+    run_key = f"forecast_accuracy_{project_key}"
+    if st.button(t("forecast.accuracy_run"), key="forecast_accuracy_run"):
+        st.session_state[run_key] = True
+    if not st.session_state.get(run_key):
+        return
+    try:
+        with st.spinner(t("forecast.accuracy_running")):
+            report = _accuracy(ctx.settings, ctx.snapshot, project_key)
+    except (WarehouseError, ValueError) as error:
+        common.show_error(error)
+        return
+    percent = "—" if report["coverage_p10_p90"] is None else f"{report['coverage_p10_p90']:.0%}"
+    ece = "—" if report["delay_ece"] is None else f"{report['delay_ece']:.2f}"
+    brier = "—" if report["delay_brier"] is None else f"{report['delay_brier']:.2f}"
+    columns = st.columns(3)
+    columns[0].metric(t("forecast.accuracy_coverage"), percent, help=t("forecast.accuracy_coverage_help"))
+    columns[1].metric(t("forecast.accuracy_ece"), ece, help=t("forecast.accuracy_ece_help"))
+    columns[2].metric(t("forecast.accuracy_brier"), brier)
+    [row] = [p for p in report["projects"] if p["project_key"] == project_key] or [None]
+    if row is None:
+        st.info(t("forecast.accuracy_none"))
+        return
+    st.dataframe(
+        [{"forecast": t(f"forecast.accuracy_{name}"), "error": row[f"{name}_error_days_8w"]}
+         for name in ("p85", "plan", "throughput")],
+        hide_index=True,
+        column_config={"forecast": st.column_config.TextColumn(t("forecast.accuracy_forecast")),
+                       "error": st.column_config.NumberColumn(t("forecast.accuracy_error"), format="%.1f")},
+    )
+
+
 def render() -> None:
     """Draw the page."""
     st.title(t("forecast.title"))
@@ -284,6 +324,7 @@ def render() -> None:
     _finish_section(ctx, project.key, published)
     _by_date_section(ctx, query, project.key, logic.status_date_for(published, ctx.settings))
     _risk_section(query, project.key)
+    _accuracy_section(ctx, project.key)
 
 
 render()

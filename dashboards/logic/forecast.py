@@ -29,7 +29,7 @@ Choices that shape the numbers:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Final
@@ -391,3 +391,18 @@ def readable_factors(factors: Sequence[str] | None, lang: str | None = None) -> 
 def factors_in(row: Mapping[str, Any], lang: str) -> Sequence[str] | None:
     """The task's factors in `lang`: Chinese from `top_factors_zh`, English (or rows scored before it existed)."""
     return (row.get("top_factors_zh") if lang == "zh" else None) or row.get("top_factors")
+
+
+# ------------------------------------------------------------------ forecast accuracy (back-test)
+
+
+def forecast_accuracy(settings: Settings, project_key: str) -> dict[str, Any]:
+    """`lodestar eval forecasts --project KEY` on the published snapshot: how right past forecasts were.
+
+    It replays a forecast every 2 weeks of the project's history (seconds, not milliseconds), so
+    the page runs it on request and caches it per snapshot.
+    """
+    from models.planning.backtest import evaluate_forecasts
+
+    with open_reader(settings) as con:
+        return evaluate_forecasts(con, WorkCalendar.from_settings(settings), project_key)

@@ -111,4 +111,33 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "图中未画出最慢的 1% 模拟结果，以免极端长尾压缩坐标轴。",
         "en": "The slowest 1 % of runs are not drawn, so an extreme tail does not squash the axis.",
     },
+    "forecast.accuracy_header": {"zh": "预测准确度", "en": "Forecast accuracy"},
+    "forecast.accuracy_help": {
+        "zh": "回测：在项目历史上每两周按当时的数据重做一次预测，并与实际完成日期比较；误差为工作日，取完成前 8 周时的预测。",
+        "en": "Back-test: the forecast is replayed every 2 weeks of the project's history with the data known "
+              "then and compared with when the work actually finished; errors in working days, 8 weeks "
+              "before the finish.",
+    },
+    "forecast.accuracy_run": {"zh": "运行回测", "en": "Run the back-test"},
+    "forecast.accuracy_running": {"zh": "正在回测…", "en": "Back-testing…"},
+    "forecast.accuracy_coverage": {"zh": "实际完成落在 P10–P90 内的比例", "en": "Finishes inside P10–P90"},
+    "forecast.accuracy_coverage_help": {
+        "zh": "区间可信时应在 70%–90% 之间；偏低说明区间过窄。",
+        "en": "Trustworthy intervals land at 70–90 %; lower means the intervals are too narrow.",
+    },
+    "forecast.accuracy_ece": {"zh": "延期概率校准误差（ECE）", "en": "Delay probability calibration error (ECE)"},
+    "forecast.accuracy_ece_help": {
+        "zh": "预测概率与实际延期比例的平均差距，0.05 以下为好。",
+        "en": "Average gap between predicted probability and the share actually late; 0.05 or less is good.",
+    },
+    "forecast.accuracy_brier": {"zh": "延期概率 Brier 分数", "en": "Delay probability Brier score"},
+    "forecast.accuracy_none": {
+        "zh": "该项目的历史中还没有完成前 8 周可比较的预测。",
+        "en": "This project's history has no forecast 8 weeks before a finish to compare yet.",
+    },
+    "forecast.accuracy_forecast": {"zh": "预测方法", "en": "Forecast"},
+    "forecast.accuracy_error": {"zh": "误差（工作日）", "en": "Error (working days)"},
+    "forecast.accuracy_p85": {"zh": "本系统 P85 预测", "en": "Lodestar P85"},
+    "forecast.accuracy_plan": {"zh": "计划完成日期（朴素）", "en": "Planned finish (naive)"},
+    "forecast.accuracy_throughput": {"zh": "仅按吞吐量（朴素）", "en": "Throughput only (naive)"},
 }
