@@ -28,6 +28,7 @@ from babel.numbers import format_currency
 
 from dashboards import data
 from dashboards.i18n import current_lang, t
+from dashboards.safe_text import clip, message
 from warehouse.db import EditsStoreError, WarehouseError, edits_store_status, edits_version, read_frame
 from warehouse.settings import ConfigError, Settings
 
@@ -57,8 +58,6 @@ def page_context() -> PageContext | None:
             return None
         edits, problem = _edits_identity(settings, snapshot)
         if problem:
-            from dashboards.safe_text import message
-
             st.warning(t("msg.edits_store_problem", message=message(problem)))
         return PageContext(settings, snapshot, edits)
     except (ConfigError, WarehouseError) as error:
@@ -86,8 +85,6 @@ def _edits_identity(settings: Settings, snapshot: str) -> tuple[int, str | None]
 
 def show_error(error: Exception) -> None:
     """A data or validation problem as a message in the page's language; it may quote source values, so escaped."""
-    from dashboards.safe_text import message
-
     st.error(t("msg.config_error" if isinstance(error, ConfigError) else "msg.warehouse_error", message=message(error)))
 
 
@@ -151,8 +148,6 @@ class Project(NamedTuple):
 
 def project_label(key: str, name: str | None) -> str:
     """How a project is named in pickers and titles: "ERP · ERP 系统上线" (a source's name, so clipped)."""
-    from dashboards.safe_text import clip
-
     return clip(f"{key} · {name or key}")
 
 

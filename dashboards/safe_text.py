@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urlsplit
 
-from dashboards.common import Problem
 from dashboards.i18n import t
+
+if TYPE_CHECKING:  # common imports this module for its messages; the type is all needed here
+    from dashboards.common import Problem
 
 DISPLAY_MAX: Final = 200
 """Characters of one source string shown outside a table."""

@@ -205,7 +205,7 @@ def test_forecast_accuracy_runs_on_request_and_matches_the_cli_report(demo_app: 
     report = logic.forecast_accuracy(demo_app, project)
     coverage = next(m for m in at.metric if m.label == t("forecast.accuracy_coverage", lang))
     assert coverage.value == f"{report['coverage_p10_p90']:.0%}"
-    [row] = [p for p in report["projects"] if p["project_key"] == project] or [None]
+    row = next((p for p in report["projects"] if p["project_key"] == project), None)
     if row is None:
         assert t("forecast.accuracy_none", lang) in [i.value for i in at.info]
     else:

@@ -292,7 +292,7 @@ def _accuracy_section(ctx: common.PageContext, project_key: str) -> None:
     columns[0].metric(t("forecast.accuracy_coverage"), percent, help=t("forecast.accuracy_coverage_help"))
     columns[1].metric(t("forecast.accuracy_ece"), ece, help=t("forecast.accuracy_ece_help"))
     columns[2].metric(t("forecast.accuracy_brier"), brier)
-    [row] = [p for p in report["projects"] if p["project_key"] == project_key] or [None]
+    row = next((p for p in report["projects"] if p["project_key"] == project_key), None)
     if row is None:
         st.info(t("forecast.accuracy_none"))
         return

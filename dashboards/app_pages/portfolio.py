@@ -11,6 +11,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards import common, data
+from dashboards.safe_text import clip, message
 from dashboards.i18n import t
 from warehouse.db import WarehouseError
 
@@ -64,8 +65,6 @@ def _trend_chart(trend: pl.DataFrame) -> alt.Chart:
 
 def _data_health(query: data.Query) -> None:
     """A failing source or set-aside records change what the numbers below mean: say so above them."""
-    from dashboards.safe_text import clip, message
-
     try:
         health = data.data_health(query)
     except WarehouseError:

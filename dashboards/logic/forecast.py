@@ -245,10 +245,6 @@ class _Padded:
         return np.hstack([base, np.zeros((base.shape[0], self._extra))])
 
 
-def _padded(durations: Any, extra: int) -> _Padded:
-    return _Padded(durations, extra)
-
-
 def _probability_by(finishes: np.ndarray, calendar: WorkCalendar, due: date | None) -> float | None:
     """Share of runs whose (milestone) finish day is on or before `due`."""
     if due is None:
@@ -306,7 +302,7 @@ def simulate_project(
             milestone_rows: list[dict[str, Any]] = []
             if owner or open_leaf_milestones:
                 aug_network = Network.from_plan(augmented)
-                aug = simulate(aug_network, durations=_padded(durations, len(owner)), runs=runs, seed=seed,
+                aug = simulate(aug_network, durations=_Padded(durations, len(owner)), runs=runs, seed=seed,
                                calendar=calendar, percentiles=PERCENTILES)
                 due_of = {task.task_id: task.deadline for task in plan.tasks}
                 for milestone_id in [*owner, *open_leaf_milestones]:
