@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from models.planning.backtest import reliability
+from models.prediction.delay_backtest import reliability
 from tests.conftest import REPO_ROOT
 
 

@@ -1,0 +1,81 @@
+"""Rolling-origin calibration of the delay probability, for `lodestar eval forecasts`.
+
+The product's own delay examples (``scoring.delay_training_frame``: each resolved work item with a
+due date, features as of its start, label resolved after the due date). Every 8 weeks a
+``DelayRiskModel`` is trained on the examples whose outcome was known then (resolved by the origin)
+and scores the tasks that start in the next 8 weeks. Brier, ECE (10 equal-width bins, weighted by
+count) and the reliability-diagram bins.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from models.planning.calendar import WorkCalendar
+
+REFIT_DAYS = 56
+ECE_BINS = 10
+MIN_DELAY_TRAIN = 40
+
+
+def _days(values) -> np.ndarray:
+    return np.asarray(values, dtype="datetime64[D]")
+
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> tuple[float, list[dict]]:
+    """ECE over ``bins`` equal-width bins (weighted by count) and the reliability-diagram bins."""
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    ece, table = 0.0, []
+    for b in range(bins):
+        mask = which == b
+        n = int(mask.sum())
+        row = {"low": float(edges[b]), "high": float(edges[b + 1]), "n": n,
+               "mean_predicted": float(p[mask].mean()) if n else None,
+               "observed_rate": float(y[mask].mean()) if n else None}
+        if n:
+            ece += n / y.size * abs(row["mean_predicted"] - row["observed_rate"])
+        table.append(row)
+    return float(ece), table
+
+
+def delay_calibration(con: duckdb.DuckDBPyConnection, tasks: pl.DataFrame, calendar: WorkCalendar) -> dict:
+    from models.prediction.delay import DelayRiskModel
+    from models.prediction.scoring import delay_feature_frame, delay_training_frame
+
+    keys = tasks["project_key"].unique().to_list()
+    features, y = delay_training_frame(con, calendar)
+    if features.height == 0:
+        return {"n": 0}
+    keep = features["project_key"].is_in(keys).to_numpy()
+    features, y = features.filter(pl.Series(keep)), y[keep]
+    resolved = dict(zip(tasks["task_id"], tasks["resolved"], strict=True))
+    known = _days([resolved.get(t) for t in features["task_id"]])
+    as_of = features["as_of"].to_numpy().astype("datetime64[D]")
+    frame = delay_feature_frame(features)
+    probs, labels, windows = [], [], 0
+    first, last = as_of.min(), known.max()
+    origin = first + np.timedelta64(REFIT_DAYS, "D")
+    while origin <= last:
+        train = np.flatnonzero((as_of < origin) & (known <= origin))
+        test = np.flatnonzero((as_of >= origin) & (as_of < origin + np.timedelta64(REFIT_DAYS, "D")))
+        origin += np.timedelta64(REFIT_DAYS, "D")
+        if test.size == 0 or train.size < MIN_DELAY_TRAIN or y[train].min() == y[train].max():
+            continue
+        train = train[-5000:]
+        try:
+            model = DelayRiskModel().fit(frame[train], y[train])
+        except ValueError:
+            continue
+        probs.append(model.predict_proba(frame[test])[:, 1])
+        labels.append(y[test])
+        windows += 1
+    if not probs:
+        return {"n": 0}
+    p, yy = np.concatenate(probs), np.concatenate(labels)
+    ece, bins = reliability(yy, p)
+    return {"n": int(yy.size), "windows": windows, "delay_rate": float(yy.mean()),
+            "brier": float(np.mean((p - yy) ** 2)), "ece": ece, "reliability": bins}
