@@ -25,6 +25,22 @@ def _days(values) -> np.ndarray:
 
 
 
+def label_known_at(tasks: pl.DataFrame, task_ids) -> np.ndarray:
+    """The day each task's delay label became known: its resolution day when resolved on time, else the day
+    after its due date (open past the due date means delayed, whenever it is resolved). NaT without a due date."""
+    resolved = dict(zip(tasks["task_id"], tasks["resolved"], strict=True))
+    due = dict(zip(tasks["task_id"], tasks["due_date"], strict=True))
+    ids = list(task_ids)
+    done = _days([resolved.get(t) for t in ids])
+    late = _days([due.get(t) for t in ids]) + np.timedelta64(1, "D")
+    return np.where(np.isnat(done), late, np.minimum(done, late))
+
+
+def training_rows(as_of: np.ndarray, known: np.ndarray, origin: np.datetime64) -> np.ndarray:
+    """Examples a model trained at `origin` may use: started before it, outcome known by then."""
+    return np.flatnonzero((as_of < origin) & ~np.isnat(known) & (known <= origin))
+
+
 def reliability(y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> tuple[float, list[dict]]:
     """ECE over ``bins`` equal-width bins (weighted by count) and the reliability-diagram bins."""
     edges = np.linspace(0, 1, bins + 1)
@@ -52,15 +68,14 @@ def delay_calibration(con: duckdb.DuckDBPyConnection, tasks: pl.DataFrame, calen
         return {"n": 0}
     keep = features["project_key"].is_in(keys).to_numpy()
     features, y = features.filter(pl.Series(keep)), y[keep]
-    resolved = dict(zip(tasks["task_id"], tasks["resolved"], strict=True))
-    known = _days([resolved.get(t) for t in features["task_id"]])
+    known = label_known_at(tasks, features["task_id"])
     as_of = features["as_of"].to_numpy().astype("datetime64[D]")
     frame = delay_feature_frame(features)
     probs, labels, windows = [], [], 0
     first, last = as_of.min(), known.max()
     origin = first + np.timedelta64(REFIT_DAYS, "D")
     while origin <= last:
-        train = np.flatnonzero((as_of < origin) & (known <= origin))
+        train = training_rows(as_of, known, origin)
         test = np.flatnonzero((as_of >= origin) & (as_of < origin + np.timedelta64(REFIT_DAYS, "D")))
         origin += np.timedelta64(REFIT_DAYS, "D")
         if test.size == 0 or train.size < MIN_DELAY_TRAIN or y[train].min() == y[train].max():

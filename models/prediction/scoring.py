@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -61,19 +61,38 @@ def delay_feature_frame(features: pl.DataFrame) -> pl.DataFrame:
     return frame.select([c for c in frame.columns if frame[c].dtype != pl.List(pl.String)])
 
 
-def delay_training_frame(con: duckdb.DuckDBPyConnection, calendar: WorkCalendar) -> tuple[pl.DataFrame, np.ndarray]:
-    """Resolved tasks that had a due date; features as of their start, label = resolved after the due date."""
+def delay_training_frame(
+    con: duckdb.DuckDBPyConnection, calendar: WorkCalendar, now: datetime | date | None = None
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """Tasks with a due date whose outcome is known; features as of their start, label = resolved after the due date.
+
+    The outcome is known for a resolved task, and for a task still open after its due date: it will be
+    resolved after the due date whatever happens next, so it is a delayed example (label 1). Leaving
+    those out would keep only the late tasks that have finished, and the longest delays the least, so
+    the model would learn too low a delay rate. Open tasks not yet past due are left out (outcome
+    unknown). "Open after its due date" is judged at `now`, by default the last time the warehouse
+    saw anything happen (`delay_known_as_of`), a lower bound of when it was last synced.
+    """
+    as_of_day = (now.date() if isinstance(now, datetime) else now) if now is not None else delay_known_as_of(con)
     examples = pl.from_arrow(con.sql(
         """SELECT task_id, coalesce(started_at, created_at) AS as_of,
-                  (resolved_at::DATE > due_date)::INTEGER AS delayed
+                  CASE WHEN resolved_at IS NULL THEN 1 ELSE (resolved_at::DATE > due_date)::INTEGER END AS delayed
            FROM tasks
-           WHERE resolved_at IS NOT NULL AND due_date IS NOT NULL AND NOT is_deleted
+           WHERE due_date IS NOT NULL AND NOT is_deleted
+             AND (resolved_at IS NOT NULL OR due_date < ?::DATE)
              AND coalesce(type_category, '') <> 'epic' AND coalesce(started_at, created_at) IS NOT NULL
-           ORDER BY as_of, task_id""").to_arrow_table())
+           ORDER BY as_of, task_id""", params=[as_of_day]).to_arrow_table())
     if examples.height == 0:
         return pl.DataFrame(), np.zeros(0, dtype=int)
     features = build_features(con, examples.select("task_id", "as_of"), calendar)
     return features, examples["delayed"].to_numpy().astype(int)
+
+
+def delay_known_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The day up to which the warehouse is known to be current: its latest created / updated / resolved stamp."""
+    return con.execute(
+        "SELECT greatest(max(created_at), max(updated_at), max(resolved_at))::DATE FROM tasks WHERE NOT is_deleted"
+    ).fetchall()[0][0]
 
 
 def bound_sentence(model_days: float, bounded_days: float, plan_days: float | None, lang: str) -> str:
