@@ -210,4 +210,8 @@ def test_forecast_accuracy_runs_on_request_and_matches_the_cli_report(demo_app: 
         assert t("forecast.accuracy_none", lang) in [i.value for i in at.info]
     else:
         errors = at.dataframe[-1].value["error"].tolist()
-        assert errors == [row["p85_error_days_8w"], row["plan_error_days_8w"], row["throughput_error_days_8w"]]
+        assert errors == [row["p50_error_days_8w"], row["p85_error_days_8w"], row["plan_error_days_8w"],
+                          row["throughput_error_days_8w"]]
+    scored = t("forecast.accuracy_scored", lang, scored=report["scored_status_dates"]["total"],
+               burn_in=report["burn_in"]["status_dates"])
+    assert scored in [c.value for c in at.caption]

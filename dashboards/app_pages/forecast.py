@@ -292,17 +292,41 @@ def _accuracy_section(ctx: common.PageContext, project_key: str) -> None:
     columns[0].metric(t("forecast.accuracy_coverage"), percent, help=t("forecast.accuracy_coverage_help"))
     columns[1].metric(t("forecast.accuracy_ece"), ece, help=t("forecast.accuracy_ece_help"))
     columns[2].metric(t("forecast.accuracy_brier"), brier)
+    st.caption(t("forecast.accuracy_scored", scored=report["scored_status_dates"]["total"],
+                 burn_in=report["burn_in"]["status_dates"]))
+    _reliability_chart(report["delay_calibration"].get("reliability") or [])
     row = next((p for p in report["projects"] if p["project_key"] == project_key), None)
     if row is None:
         st.info(t("forecast.accuracy_none"))
         return
     st.dataframe(
         [{"forecast": t(f"forecast.accuracy_{name}"), "error": row[f"{name}_error_days_8w"]}
-         for name in ("p85", "plan", "throughput")],
+         for name in ("p50", "p85", "plan", "throughput")],
         hide_index=True,
         column_config={"forecast": st.column_config.TextColumn(t("forecast.accuracy_forecast")),
                        "error": st.column_config.NumberColumn(t("forecast.accuracy_error"), format="%.1f")},
     )
+
+
+def _reliability_chart(bins: list[dict]) -> None:
+    """Reliability diagram: predicted delay probability per bin against the share that was late."""
+    points = [b for b in bins if b["n"]]
+    if not points:
+        return
+    frame = pl.DataFrame({"predicted": [b["mean_predicted"] for b in points],
+                          "observed": [b["observed_rate"] for b in points], "n": [b["n"] for b in points]})
+    axis = alt.Scale(domain=[0, 1])
+    diagonal = alt.Chart(pl.DataFrame({"x": [0.0, 1.0]})).mark_line(strokeDash=[4, 4], color="grey").encode(
+        x=alt.X("x:Q", scale=axis), y=alt.Y("x:Q", scale=axis))
+    dots = alt.Chart(frame).mark_circle().encode(
+        x=alt.X("predicted:Q", scale=axis, title=t("forecast.accuracy_predicted")),
+        y=alt.Y("observed:Q", scale=axis, title=t("forecast.accuracy_observed")),
+        size=alt.Size("n:Q", title=t("forecast.accuracy_n")),
+        tooltip=[alt.Tooltip("predicted:Q", format=".2f", title=t("forecast.accuracy_predicted")),
+                 alt.Tooltip("observed:Q", format=".2f", title=t("forecast.accuracy_observed")),
+                 alt.Tooltip("n:Q", title=t("forecast.accuracy_n"))])
+    st.altair_chart((diagonal + dots).properties(height=260, title=t("forecast.accuracy_reliability")),
+                    width="stretch")
 
 
 def render() -> None:

@@ -137,7 +137,17 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "forecast.accuracy_forecast": {"zh": "预测方法", "en": "Forecast"},
     "forecast.accuracy_error": {"zh": "误差（工作日）", "en": "Error (working days)"},
+    "forecast.accuracy_p50": {"zh": "本系统 P50 预测", "en": "Lodestar P50"},
     "forecast.accuracy_p85": {"zh": "本系统 P85 预测", "en": "Lodestar P85"},
+    "forecast.accuracy_scored": {
+        "zh": "共评分 {scored} 个（单元, 状态日期）；另有 {burn_in} 个发生在公司积累 20 个已完成预测之前，无法校准，未计入。",
+        "en": "{scored} (unit, status date) pairs scored; {burn_in} more came before the company had 20 finished "
+              "forecasts on record, so they could not be calibrated and are left out.",
+    },
+    "forecast.accuracy_reliability": {"zh": "延期概率可靠性图", "en": "Delay probability reliability"},
+    "forecast.accuracy_predicted": {"zh": "预测延期概率", "en": "Predicted delay probability"},
+    "forecast.accuracy_observed": {"zh": "实际延期比例", "en": "Share actually late"},
+    "forecast.accuracy_n": {"zh": "任务数", "en": "Tasks"},
     "forecast.accuracy_plan": {"zh": "计划完成日期（朴素）", "en": "Planned finish (naive)"},
     "forecast.accuracy_throughput": {"zh": "仅按吞吐量（朴素）", "en": "Throughput only (naive)"},
 }
