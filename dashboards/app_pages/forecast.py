@@ -321,10 +321,10 @@ def _reliability_chart(bins: list[dict]) -> None:
     dots = alt.Chart(frame).mark_circle().encode(
         x=alt.X("predicted:Q", scale=axis, title=t("forecast.accuracy_predicted")),
         y=alt.Y("observed:Q", scale=axis, title=t("forecast.accuracy_observed")),
-        size=alt.Size("n:Q", title=t("forecast.accuracy_n")),
+        size=alt.Size("n:Q", title=t("common.tasks")),
         tooltip=[alt.Tooltip("predicted:Q", format=".2f", title=t("forecast.accuracy_predicted")),
                  alt.Tooltip("observed:Q", format=".2f", title=t("forecast.accuracy_observed")),
-                 alt.Tooltip("n:Q", title=t("forecast.accuracy_n"))])
+                 alt.Tooltip("n:Q", title=t("common.tasks"))])
     st.altair_chart((diagonal + dots).properties(height=260, title=t("forecast.accuracy_reliability")),
                     width="stretch")
 

@@ -147,7 +147,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "forecast.accuracy_reliability": {"zh": "延期概率可靠性图", "en": "Delay probability reliability"},
     "forecast.accuracy_predicted": {"zh": "预测延期概率", "en": "Predicted delay probability"},
     "forecast.accuracy_observed": {"zh": "实际延期比例", "en": "Share actually late"},
-    "forecast.accuracy_n": {"zh": "任务数", "en": "Tasks"},
     "forecast.accuracy_plan": {"zh": "计划完成日期（朴素）", "en": "Planned finish (naive)"},
     "forecast.accuracy_throughput": {"zh": "仅按吞吐量（朴素）", "en": "Throughput only (naive)"},
 }
