@@ -35,6 +35,14 @@ calendar dates. The conversions decided here:
   the start rule because the Plan reads it as the day remaining work may start
   on. Writing puts a start at the day's first working minute and a finish at
   its last, so dates survive a round trip.
+* **Calendars.** `write_mspdi(work_calendar=…)` writes the company
+  `WorkCalendar` over the plan's dates: its weekend as the non-working
+  weekdays, weekday public holidays as non-working exceptions
+  (``DayWorking 0``) and 调休 make-up Saturdays and Sundays as working
+  exceptions (``DayWorking 1`` with a normal day's ``WorkingTimes``), so MS
+  Project schedules on our CPM's working days. Reading keeps both kinds
+  (`MspdiCalendar.non_working_dates`, `extra_working_dates`), and
+  `MspdiCalendar.to_work_calendar` gives the CPM calendar of a read file.
 * **Constraint ALAP** is not in the Plan's vocabulary: such tasks are read as
   ASAP and listed in `MspdiProject.alap_task_ids`, which `write_project`
   restores.

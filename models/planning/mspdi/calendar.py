@@ -10,8 +10,12 @@ the rules that say which working day a saved start or finish stands for
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from models.planning.calendar import WorkCalendar
 
 DEFAULT_HOURS: tuple[tuple[time, time], ...] = ((time(8), time(12)), (time(13), time(17)))
 _SEARCH_LIMIT_DAYS = 3660
@@ -87,6 +91,56 @@ class MspdiCalendar:
             default_start=hours[0][0],
             default_finish=hours[-1][1],
         )
+
+    @classmethod
+    def from_work_calendar(
+        cls, work_calendar: WorkCalendar, first: date, last: date, *, minutes_per_day: int = 480
+    ) -> MspdiCalendar:
+        """A Standard-shaped calendar working the days `work_calendar` works from `first` to `last`.
+
+        Its weekdays are the complement of the WorkCalendar's weekend; every date
+        in the range where the two disagree becomes an exception: a public holiday
+        on a weekday a day off, a 调休 make-up Saturday or Sunday a working day.
+        """
+        weekdays = frozenset(range(7)) - frozenset(work_calendar.weekend)
+        return cls.standard(weekdays, minutes_per_day=minutes_per_day).following(work_calendar, first, last)
+
+    def following(self, work_calendar: WorkCalendar, first: date, last: date) -> MspdiCalendar:
+        """This calendar with exceptions wherever `work_calendar` works differently from `first` to `last`.
+
+        Days the WorkCalendar takes off become days off; days it works although
+        this calendar does not (调休 make-up weekend days) become working days
+        with the hours of a normal working day. Dates outside the range are left as they are.
+        """
+        if last < first:
+            return self
+        days = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+        working = [bool(w) for w in work_calendar.is_workday(days)]
+        hours = self.normal_day_hours
+        exceptions = dict(self.exceptions)
+        for day, works in zip(days, working):
+            if works != self.is_working_day(day):
+                exceptions[day] = hours if works else ()
+        return replace(self, exceptions=exceptions)
+
+    def to_work_calendar(self) -> WorkCalendar:
+        """The working days of this calendar as a CPM calendar (no country: MS Project's days only)."""
+        from models.planning.calendar import WorkCalendar
+
+        return WorkCalendar(
+            None,
+            weekend=self.weekend,
+            extra_days_off=self.non_working_dates,
+            extra_workdays=self.extra_working_dates,
+        )
+
+    @property
+    def normal_day_hours(self) -> tuple[TimeRange, ...]:
+        """The hours of the first working weekday (Monday first), or a Standard day of `minutes_per_day`."""
+        for weekday in range(7):
+            if self.weekday_hours.get(weekday):
+                return self.weekday_hours[weekday]
+        return _day_hours(self.minutes_per_day)
 
     def working_times(self, day: date) -> tuple[TimeRange, ...]:
         """The working periods of one date: exception first, then a work week, then the weekday."""

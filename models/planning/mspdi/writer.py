@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from models.planning.model import Assignment, Plan, PlanLink, PlanTask
 from models.planning.mspdi.calendar import MspdiCalendar, TimeRange, same_working_time
@@ -31,6 +31,14 @@ from models.planning.mspdi.codes import (
     ms_day,
 )
 from models.planning.mspdi.project import MspdiProject, RawLag
+
+if TYPE_CHECKING:
+    from models.planning.calendar import WorkCalendar
+
+WORK_CALENDAR_LEAD_DAYS = 31
+"""Days before the plan's first date that `write_mspdi(work_calendar=…)` writes exceptions for."""
+WORK_CALENDAR_TRAIL_DAYS = 366
+"""Days after its last date: MS Project reschedules on opening and may move work past the plan's finish."""
 
 
 class _Writer:
@@ -139,6 +147,7 @@ def write_mspdi(
     current_date: datetime | None = None,
     task_calendars: Mapping[str, MspdiCalendar] | None = None,
     resource_calendars: Mapping[str, MspdiCalendar] | None = None,
+    work_calendar: WorkCalendar | None = None,
 ) -> bytes:
     """Write a Plan as an MSPDI document MS Project opens; returns the bytes (and writes them to `target`).
 
@@ -150,8 +159,24 @@ def write_mspdi(
     the Plan's lag still matches it. `task_calendars` and `resource_calendars`
     (by id) are written as calendars derived from the project calendar; a
     resource's `days_off` become exceptions of its calendar.
+
+    `work_calendar` (the company `WorkCalendar`) makes the project calendar work
+    the days it works over the plan's dates (`plan_date_range`, from
+    `WORK_CALENDAR_LEAD_DAYS` before to `WORK_CALENDAR_TRAIL_DAYS` after): its
+    weekend becomes the non-working weekdays (unless `calendar` is given), public
+    holidays on weekdays are written as non-working exceptions and 调休 make-up
+    Saturdays and Sundays as working exceptions with a normal day's hours, so MS
+    Project schedules on the same working days as our CPM.
     """
-    project_calendar = _project_calendar(calendar or MspdiCalendar.standard(), calendar_exceptions or ())
+    base = calendar or _standard_for(work_calendar)
+    if work_calendar is not None:
+        first, last = plan_date_range(plan, baselines)
+        base = base.following(
+            work_calendar,
+            first - timedelta(days=WORK_CALENDAR_LEAD_DAYS),
+            last + timedelta(days=WORK_CALENDAR_TRAIL_DAYS),
+        )
+    project_calendar = _project_calendar(base, calendar_exceptions or ())
     writer = _Writer(project_calendar)
     name = project_name or plan.name or "Lodestar plan"
     ordered = _outline_order(plan.tasks)
@@ -202,6 +227,34 @@ def write_mspdi(
     elif target is not None:
         target.write(data)
     return data
+
+
+def _standard_for(work_calendar: WorkCalendar | None) -> MspdiCalendar:
+    """MS Project's Standard calendar, on the working weekdays of `work_calendar` when there is one."""
+    if work_calendar is None:
+        return MspdiCalendar.standard()
+    return MspdiCalendar.standard(frozenset(range(7)) - frozenset(work_calendar.weekend))
+
+
+def plan_date_range(
+    plan: Plan,
+    baselines: Mapping[int, Mapping[str, tuple[date | None, date | None, float | None]]] | None = None,
+) -> tuple[date, date]:
+    """The first and last date the plan (and its baselines) mention; today for a plan without dates."""
+    dates = [d for d in (plan.start, plan.status_date) if d is not None]
+    for task in plan.tasks:
+        dates.extend(
+            d for d in (task.start, task.finish, task.actual_start, task.actual_finish, task.constraint_date,
+                        task.deadline)
+            if d is not None
+        )
+    for by_task in (baselines or {}).values():
+        for start, finish, _ in by_task.values():
+            dates.extend(d for d in (start, finish) if d is not None)
+    if not dates:
+        today = date.today()
+        return today, today
+    return min(dates), max(dates)
 
 
 def _project_calendar(base: MspdiCalendar, extra_days_off: Iterable[date]) -> MspdiCalendar:
