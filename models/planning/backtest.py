@@ -2,8 +2,9 @@
 
 Method (everything is reconstructed from the warehouse as it was on each past status date):
 
-* **Units.** Every project, and every milestone (an epic: a task with ``type_category = 'epic'``,
-  with all tasks below it). Epics themselves are containers, never work items.
+* **Units.** Every project, and every milestone: an epic (a task with ``type_category = 'epic'``,
+  with all tasks below it), or for a task under no epic its GitLab milestone (a ``sprints`` row the
+  GitLab parser names ``…:milestone:…``). Epics themselves are containers, never work items.
 * **Status dates.** Every 2 weeks from a unit's first activity (first task created) to its last
   resolution. At status date D the *cohort* is the unit's work items open at D: created ≤ D and not
   resolved by D. Its observed finish is the last ``resolved_at`` of the cohort; a (unit, D) counts
@@ -63,7 +64,8 @@ _TASKS_SQL = """
 SELECT task_id, project_key, parent_task_id, coalesce(type_category, type, '') AS kind,
        coalesce(type_category, '') = 'epic' AS is_epic,
        created_at::DATE AS created, resolved_at::DATE AS resolved, resolved_at,
-       due_date, planned_finish
+       due_date, planned_finish,
+       CASE WHEN sprint_id LIKE '%:milestone:%' THEN sprint_id END AS timebox_milestone
 FROM tasks
 WHERE NOT is_deleted AND created_at IS NOT NULL AND project_key IS NOT NULL
 """
@@ -319,7 +321,8 @@ def calibrate(rows: list[dict], calendar: WorkCalendar) -> None:
 def backtest_rows(con: duckdb.DuckDBPyConnection, calendar: WorkCalendar, seed: int = 0) -> tuple[pl.DataFrame, list[dict]]:
     """Every scored (project or milestone, status date) of the warehouse, calibrated; and the tasks read."""
     tasks = pl.from_arrow(con.sql(_TASKS_SQL).to_arrow_table())
-    tasks = tasks.with_columns(pl.Series("milestone", _milestone_of(tasks), dtype=pl.String))
+    tasks = tasks.with_columns(pl.coalesce(pl.Series("milestone", _milestone_of(tasks), dtype=pl.String),
+                                           pl.col("timebox_milestone")).alias("milestone"))
     project_due = dict(con.execute("SELECT project_key, due_date FROM projects").fetchall())
     rng = np.random.default_rng(seed)
     rows: list[dict] = []
