@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -395,12 +395,6 @@ def test_levelling_keeps_the_start_of_work_under_way() -> None:
                             ("A", "after", date(2026, 6, 8), date(2026, 6, 10), 5)]
 
 
-def test_holidays_are_weekdays_off() -> None:
-    days = logic.holidays(WorkCalendar("CN"), date(2026, 9, 1), days=60)
-    assert date(2026, 10, 1) in days and date(2026, 10, 3) not in days  # National Day; a Saturday is a weekend
-    assert all(d.weekday() < 5 for d in days)
-
-
 def test_exports_parse_back_with_the_edits(demo_app: Settings) -> None:
     project = _flat_project(demo_app)
     task = _todo_task(demo_app, project)["task_id"]
@@ -428,5 +422,10 @@ def test_exports_parse_back_with_the_edits(demo_app: Settings) -> None:
     assert read.title == "ERP plan" or read.name == "ERP plan"
     links = schedule_logic.load_project_schedule(demo_app, "ERP").links
     assert len(read.plan.links) == links.height
+    company = WorkCalendar.from_settings(demo_app)
+    starts = [t.start for t in read.plan.tasks if t.start] + [t.finish for t in read.plan.tasks if t.finish]
+    span = [min(starts) + timedelta(days=i) for i in range((max(starts) - min(starts)).days + 1)]
+    assert [d for d in span if read.calendar.is_working_day(d) != bool(company.is_workday(d))] == []
+    assert any(d.weekday() >= 5 and read.calendar.is_working_day(d) for d in span), "no 调休 make-up day exported"
     with pytest.raises(ValueError):
         logic.export_bytes(demo_app, project, "pdf")

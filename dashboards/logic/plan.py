@@ -22,13 +22,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-import numpy as np
 import polars as pl
 from openpyxl import load_workbook
 
 from dashboards import export
 from dashboards.common import Problem
-from dashboards.i18n import t
 from dashboards.logic.gantt import load_project_plan, status_date_for, today
 from models.planning.baseline_store import save_plan_baseline
 from models.planning.calendar import WorkCalendar
@@ -46,7 +44,6 @@ TASK_FIELDS: Final[tuple[str, ...]] = ("planned_start", "planned_finish", "assig
 DATE_FIELDS: Final[tuple[str, ...]] = ("planned_start", "planned_finish")
 BASELINE_NAME_MAX: Final = 100
 MAX_LAG_DAYS: Final = 365.0
-HOLIDAY_HORIZON_DAYS: Final = 3 * 366
 """How far past the plan's start public holidays are written into MS Project exports."""
 GRID_CAP: Final = 300
 # The editor's tabs in order; a single task is called what every page calls a task.
@@ -336,14 +333,6 @@ def _summary_spans(plan: Plan, scheduled: Mapping[str, tuple[date, date]]) -> di
     return spans
 
 
-def holidays(calendar: WorkCalendar, first: date, days: int = HOLIDAY_HORIZON_DAYS) -> list[date]:
-    """Weekdays off (public holidays) from `first` on: what a Monday–Friday week mask misses."""
-    span = np.arange(np.datetime64(first, "D") - 400, np.datetime64(first, "D") + days)
-    working = calendar.is_workday(span)
-    weekday = (span.view("int64") + 3) % 7  # Monday = 0; 1970-01-01 was a Thursday
-    return [d.astype(date) for d in span[(~working) & (weekday < 5)]]
-
-
 # ---------------------------------------------------------------- levelling
 
 
@@ -507,13 +496,12 @@ def wbs_bytes(plan: Plan, suffix: str, chinese: bool) -> bytes:
 
 
 def mspdi_bytes(plan: Plan, calendar: WorkCalendar, project_name: str) -> bytes:
-    """The plan as MS Project XML with the company's public holidays as calendar exceptions.
+    """The plan as MS Project XML with the company calendar's holidays and 调休 make-up workdays as exceptions.
 
     Text is stripped of characters XML cannot carry (a NUL in a title made a
     file that does not parse).
     """
-    first = plan.start or min((t.start for t in plan.tasks if t.start), default=None) or date.today()
-    return write_mspdi(inert_plan(plan, csv=False), calendar_exceptions=holidays(calendar, first),
+    return write_mspdi(inert_plan(plan, csv=False), work_calendar=calendar,
                        project_name=export.inert_value(project_name, csv=False))
 
 
