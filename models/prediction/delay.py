@@ -210,6 +210,15 @@ class ProbabilityCalibrator:
     """Maps raw probabilities to calibrated ones: isotonic regression or a sigmoid on their log-odds (Platt).
 
     Both maps are strictly increasing, so calibration never changes how items are ranked (ROC-AUC).
+
+    The sigmoid is fitted to Platt's (1999) smoothed targets, not to the bare 0/1 labels: a delayed item
+    counts as (N+ + 1) / (N+ + 2) delayed and an on-time one as 1 / (N- + 2), N+ and N- the delayed and
+    on-time items it is fitted on (the posterior mean of a uniform prior, Laplace's rule). On 0/1 labels
+    a holdout the learner separates well (ROC-AUC 0.95 and above is common for delays, the demo company's
+    holdouts reach 0.98; a small one may separate perfectly) drives the slope towards infinity and the
+    probabilities to 0 and 1, which later tasks then contradict: in the rolling back-test the demo's
+    tasks given 0.98 were late 90 % of the time. The smoothing costs nothing with many items (targets
+    0.996 / 0.004 with 250) and bounds the slope with few.
     """
 
     def __init__(self, method: str):
@@ -226,7 +235,15 @@ class ProbabilityCalibrator:
         if self.method == "isotonic":
             self.model_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p, y)
         else:
-            self.model_ = LogisticRegression(C=1e6, max_iter=1000).fit(self._logit(p), y)
+            y = np.asarray(y, dtype=float).ravel()
+            n_pos = float(y.sum())
+            n_neg = y.size - n_pos
+            target = np.where(y > 0.5, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+            # Soft targets as weighted rows: each item once as delayed (weight = its target), once as on time.
+            x = self._logit(p)
+            self.model_ = LogisticRegression(C=1e6, max_iter=1000).fit(
+                np.vstack([x, x]), np.r_[np.ones(y.size), np.zeros(y.size)], sample_weight=np.r_[target, 1 - target]
+            )
         return self
 
     def transform(self, p: np.ndarray) -> np.ndarray:
