@@ -164,9 +164,13 @@ def test_baseline_predictions_explain_themselves_in_both_languages(warehouse, tm
     rows = score(con, tmp_path / "models", WEEKENDS_ONLY, datetime(2024, 3, 13, 12, 0))
     t1 = next(r for r in rows if r["task_id"] == "t:T1")
     assert t1["model_version"].split(";")[1].startswith("delay:baseline-")
+    # T1's 1.25-day estimate holds the baseline's 9.5 working days to 3x the plan, and the first factor says so.
     assert t1["top_factors"] == [
+        "the duration model said 9.5 working days, 7.6× the 1.2 the estimate implies: held at 3.8",
         "too little history for the model yet: 33% of past tasks with a due date finished late"]
-    assert t1["top_factors_zh"] == ["历史数据不足，暂按历史延期比例估计：过去有截止日期的任务中 33% 延期完成"]
+    assert t1["top_factors_zh"] == [
+        "模型预测工期 9.5 个工作日，是估算所示 1.2 个工作日的 7.6 倍：按 3.8 个工作日计",
+        "历史数据不足，暂按历史延期比例估计：过去有截止日期的任务中 33% 延期完成"]
     table = rows_to_arrow(con, "task_predictions", rows)
     assert table.schema.field("top_factors_zh").type == table.schema.field("top_factors").type
     con.register("_rows", table)
@@ -187,8 +191,14 @@ def test_demo_company_factors_are_sentences_and_probabilities_are_not_collapsed(
     assert len(explained) > 50
     names = set(SENTENCES) | {"_n", "_rate", "_workdays"}
     for r in explained:
-        assert len(r["top_factors"]) == len(r["top_factors_zh"]) <= 3
+        held = r["top_factors"][0].startswith("the duration model said")
+        assert held == r["top_factors_zh"][0].startswith("模型预测工期")
+        assert len(r["top_factors"]) == len(r["top_factors_zh"]) <= 3 + held
         for text in r["top_factors"] + r["top_factors_zh"]:
             assert not any(name in text for name in names if "_" in name), text
     assert any("similar tasks" in text for r in explained for text in r["top_factors"])
     assert any("同类任务" in text for r in explained for text in r["top_factors_zh"])
+    held = [r for r in explained if r["top_factors"][0].startswith("the duration model said")]
+    assert held, "a duration held to the plan's bound says so as its first factor"
+    for r in held:
+        assert re.search(r"held at [0-9.]+$", r["top_factors"][0]), r["top_factors"][0]

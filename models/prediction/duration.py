@@ -38,7 +38,7 @@ in ``predict`` by these documented rules, in this order:
    (``plan_factor`` = 3). Without one, P50 is capped at
    ``plan_factor`` × the P90 of similar tasks' actual durations (same type, ``baseline_``).
    A raw P50 outside the bounds is *kept bounded and said so*: ``bounded`` is true and
-   ``model_p50_days`` / ``plan_days`` hold the raw value and the plan it was held to
+   ``model_p50_days`` / ``plan_days`` / ``bounded_p50_days`` hold the raw value, the plan it was held to and the bound
    (``scoring`` turns that into a factor sentence).
 2. **Spread.** The model's own P90/P50 ratio is kept, clipped to
    ``[1 + min_spread, max_spread]`` (0.25 and 4), and applied to the bounded P50.
@@ -80,7 +80,7 @@ __all__ = ["DurationModel", "OUTPUT_COLUMNS", "training_frame"]
 log = logging.getLogger(__name__)
 
 OUTPUT_COLUMNS = ("task_id", "duration_p50_days", "duration_p90_days", "remaining_p50_days", "remaining_p90_days",
-                  "model_p50_days", "plan_days", "bounded")
+                  "model_p50_days", "plan_days", "bounded", "bounded_p50_days")
 _MAX_CATEGORIES = 50  # HGB allows up to 255; rarer values are lumped with "unknown"
 _BOOSTING_ATTRIBUTES = ("numeric_features_", "categories_", "tags_", "tfidf_", "svd_", "feature_names_",
                         "categorical_mask_", "model_p50_", "model_p90_")
@@ -398,6 +398,7 @@ class DurationModel(BaseEstimator):
             "model_p50_days": raw50,
             "plan_days": plan,
             "bounded": bounded,
+            "bounded_p50_days": bounded50,
         }).fill_nan(None)
 
     def _baseline_predict(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -10,8 +10,8 @@ each comparing the task with training tasks of its own type where there are enou
 
 When the duration model's raw P50 was far outside what the task's own plan says and was
 held to the bound (``DurationModel`` rule 1, column ``bounded`` of its predictions),
-`bound_sentence` says so in both languages; it is not stored yet (``top_factors`` holds the
-delay factors only, at most three): it needs a column of its own in `task_predictions`.
+`bound_sentence` says so in both languages as the first factor, ahead of the (at most three)
+delay factors: a manager reading a held duration must know it is the plan's, not the model's.
 """
 
 from __future__ import annotations
@@ -95,19 +95,25 @@ def delay_known_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
     ).fetchall()[0][0]
 
 
+def _days(value: float) -> str:
+    return f"{value:.0f}" if value >= 10 else f"{value:.1f}".rstrip("0").rstrip(".")
+
+
 def bound_sentence(model_days: float, bounded_days: float, plan_days: float | None, lang: str) -> str:
     """Why a duration P50 is not the model's: the raw value, the plan it was held to, and the bound used."""
+    model_text, bound_text = _days(model_days), _days(bounded_days)
     if plan_days is None or not np.isfinite(plan_days):
         if lang == "en":
-            return (f"the duration model said {model_days:.0f} working days, far beyond similar tasks' actual "
-                    f"durations: held at {bounded_days:.0f}")
-        return f"模型预测工期 {model_days:.0f} 个工作日，远超同类任务的实际工期：按 {bounded_days:.0f} 个工作日计"
+            return (f"the duration model said {model_text} working days, far beyond similar tasks' actual "
+                    f"durations: held at {bound_text}")
+        return f"模型预测工期 {model_text} 个工作日，远超同类任务的实际工期：按 {bound_text} 个工作日计"
     times = model_days / plan_days if plan_days > 0 else float("inf")
+    plan_text = _days(plan_days)
     if lang == "en":
-        return (f"the duration model said {model_days:.0f} working days, {times:.1f}× the {plan_days:.0f} the "
-                f"estimate implies: held at {bounded_days:.0f}")
-    return (f"模型预测工期 {model_days:.0f} 个工作日，是估算所示 {plan_days:.0f} 个工作日的 {times:.1f} 倍："
-            f"按 {bounded_days:.0f} 个工作日计")
+        return (f"the duration model said {model_text} working days, {times:.1f}× the {plan_text} the "
+                f"estimate implies: held at {bound_text}")
+    return (f"模型预测工期 {model_text} 个工作日，是估算所示 {plan_text} 个工作日的 {times:.1f} 倍："
+            f"按 {bound_text} 个工作日计")
 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection) -> str:
@@ -196,6 +202,11 @@ def score(con: duckdb.DuckDBPyConnection, registry: Path, calendar: WorkCalendar
                 factors = {lang: sentences(found, lang) for lang in factors}
             else:
                 factors = {lang: delay.factors(types[i], lang) for lang in factors}
+        if predicted.get("bounded"):
+            plan_days = predicted.get("plan_days")
+            for lang in factors:
+                factors[lang] = [bound_sentence(predicted["model_p50_days"], predicted["bounded_p50_days"],
+                                                plan_days, lang), *factors[lang]]
         rows.append({
             "task_id": task_id,
             "predicted_at": as_of,
