@@ -286,6 +286,7 @@ class AlertChannel(_Strict):
     starttls: bool = True
     timeout_seconds: float = Field(default=10.0, gt=0)
     retries: int = Field(default=3, ge=0, le=10, description="retries after the first attempt, with backoff")
+    sensitive: bool = Field(default=False, description="may carry alerts about sensitive tasks (only such channels do)")
 
     @field_validator("to")
     @classmethod
@@ -343,6 +344,64 @@ class AlertSettings(_Strict):
         return channels
 
 
+Role = Literal["admin", "pmo", "manager", "member", "viewer"]
+ROLE_ORDER: dict[str, int] = {"viewer": 0, "member": 1, "manager": 2, "pmo": 3, "admin": 4}
+"""Roles from least to most: where several rules name one person for one project, the strongest wins."""
+
+
+class AuthSettings(_Strict):
+    """How people sign in to the dashboard (`[auth]`)."""
+
+    mode: Literal["local", "oidc"] = Field(
+        default="local",
+        description='"local": one person on their own machine, dashboard on 127.0.0.1 only, edits marked '
+        'unverified; "oidc": sign-in through the OpenID Connect provider in .streamlit/secrets.toml [auth].',
+    )
+    groups_claim: str = Field(default="groups", min_length=1,
+                              description="ID-token claim listing the person's groups (for group:NAME rules)")
+    contact: str | None = Field(default=None,
+                                description="whom someone without access should ask (shown to them), e.g. an e-mail")
+    local_user: str = Field(default="operator@localhost",
+                            description="the identity a local-mode session acts as before choosing 'view as'")
+
+
+class AccessRule(_Strict):
+    """One `[[access]]` entry: who gets which role on which projects."""
+
+    who: str = Field(min_length=1, description='an e-mail, or group:NAME from the groups claim')
+    role: Role
+    projects: list[str] = Field(default_factory=lambda: ["*"], min_length=1, description='project keys; "*" = all')
+
+    @field_validator("who")
+    @classmethod
+    def _who(cls, who: str) -> str:
+        who = who.strip()
+        if who.startswith("group:"):
+            if not who[len("group:"):].strip():
+                raise ValueError("group: needs a group name, e.g. group:pmo")
+            return who
+        if "@" not in who:
+            raise ValueError(f"{who!r} is neither an e-mail nor group:NAME")
+        return who.lower()
+
+
+class SensitivitySettings(_Strict):
+    """Which tasks are sensitive (`[sensitivity]`): only managers of the project, the PMO and admins see them."""
+
+    labels: list[str] = Field(default_factory=lambda: ["confidential", "机密"],
+                              description="a task with one of these labels (case-insensitive) is sensitive")
+    jira_security_levels: bool = Field(default=True, description="a Jira issue with a security level is sensitive")
+
+
+class BackupSettings(_Strict):
+    """`[backup]`: where `lodestar backup` and the daily schedule write, and how many they keep."""
+
+    dir: Path | None = Field(default=None, description="defaults to backups/ beside the warehouse")
+    keep: int = Field(default=7, ge=1, le=3650, description="backups kept by the daily schedule; older ones go")
+    max_age_hours: float = Field(default=26.0, gt=0,
+                                 description="the freshness check fails when the newest backup is older")
+
+
 class Settings(_Strict):
     warehouse: WarehouseSettings = WarehouseSettings()
     calendar: CalendarSettings = CalendarSettings()
@@ -350,6 +409,10 @@ class Settings(_Strict):
     projects: list[ProjectSettings] = Field(default_factory=list)
     people: list[PersonMapping] = Field(default_factory=list)
     alerts: AlertSettings = AlertSettings()
+    auth: AuthSettings = AuthSettings()
+    access: list[AccessRule] = Field(default_factory=list)
+    sensitivity: SensitivitySettings = SensitivitySettings()
+    backup: BackupSettings = BackupSettings()
     config_path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("sources")
@@ -389,6 +452,8 @@ def parse_settings(data: dict, origin: str, base: Path) -> Settings:
     except ValidationError as error:
         raise ConfigError(_format_error(error, origin)) from None
     settings.warehouse = settings.warehouse.resolved(base)
+    backup_dir = settings.backup.dir or settings.warehouse.path.parent / "backups"
+    settings.backup.dir = backup_dir if backup_dir.is_absolute() else base / backup_dir
     for source in settings.sources:
         if isinstance(source, TimesheetSource):
             source.paths = [p if p.is_absolute() else base / p for p in source.paths]
