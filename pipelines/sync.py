@@ -27,6 +27,7 @@ from pipelines.timesheets.parse import TimesheetRules
 from warehouse.db import utc_now
 from warehouse.identity import manual_mapping, resolve_people
 from warehouse.load import LoadReport, load_rows, remap_people, remap_projects, row_problems
+from warehouse.marts import mark_sensitive
 from warehouse.settings import Settings, TimesheetSource
 
 CANONICAL_SCOPE = "canonical"
@@ -194,6 +195,7 @@ def parse_and_load(
         for table, counts in load_rows(con, source_name, rows).tables.items():
             report.counts(table).add(counts)
         report.counts("tasks").deleted += _flag_deleted_tasks(con, source_name)
+        mark_sensitive(con, settings.sensitivity)
         for table, count in cleared.items():
             report.counts(table).deleted += count
         set_cursor(

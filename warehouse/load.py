@@ -61,6 +61,10 @@ COLUMN_DEFAULTS: dict[tuple[str, str], object] = {
     ("task_links", "lag_days"): 0.0,
 }
 
+# Columns no parser fills: derived after the load (tasks.is_sensitive: warehouse/transforms/task_sensitivity.sql).
+# Left out of the merge, so a re-sync neither resets nor counts them; a rewritten row gets the column default.
+DERIVED_COLUMNS: dict[str, tuple[str, ...]] = {"tasks": ("is_sensitive",)}
+
 LOAD_ORDER = [
     "identities",
     "projects",
@@ -207,6 +211,9 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Mapping]) 
     if not rows:
         return counts
     incoming = rows_to_arrow(con, table, rows)
+    derived = [c for c in DERIVED_COLUMNS.get(table, ()) if c in incoming.column_names]
+    if derived:
+        incoming = incoming.drop_columns(derived)
     return _merge_arrow(con, table, incoming, keys, counts)
 
 

@@ -10,7 +10,7 @@ import duckdb
 
 from warehouse.db import WRITEBACK_TABLES, EditsStoreError, edits_as_arrow, store_against_snapshot
 from warehouse.load import TableCounts, upsert
-from warehouse.settings import ProjectSettings, Settings
+from warehouse.settings import ProjectSettings, SensitivitySettings, Settings
 
 TRANSFORMS_DIR = Path(__file__).with_name("transforms")
 MARTS = ("mart_project_kpis", "mart_project_daily")
@@ -35,6 +35,13 @@ def build_mart(con: duckdb.DuckDBPyConnection, name: str, as_of: date) -> int:
         raise ValueError(f"unknown mart {name!r}")
     sql = (TRANSFORMS_DIR / f"{name}.sql").read_text(encoding="utf-8")
     return _replace_table(con, name, sql, {"as_of": as_of})
+
+
+def mark_sensitive(con: duckdb.DuckDBPyConnection, sensitivity: SensitivitySettings) -> int:
+    """Recompute `tasks.is_sensitive` from the `[sensitivity]` rules; returns how many tasks changed."""
+    sql = (TRANSFORMS_DIR / "task_sensitivity.sql").read_text(encoding="utf-8")
+    params = {"labels": list(sensitivity.labels), "jira_security_levels": sensitivity.jira_security_levels}
+    return con.execute(sql, params).fetchall()[0][0]
 
 
 def refresh_projects(con: duckdb.DuckDBPyConnection, configured: list[ProjectSettings]) -> TableCounts:

@@ -158,6 +158,7 @@ def parse_issue(
         "components": [c.get("name") for c in fields.get("components") or [] if c.get("name")],
         "resolution": (fields.get("resolution") or {}).get("name"),
         "is_deleted": False,
+        "security_level": _security_level(fields.get("security")),
     }
     task["outcome"] = outcome_for(task["status_category"], task["resolution"], task["status"])
     person(fields.get("creator"))
@@ -244,6 +245,16 @@ def due_date_set_times(issue: Mapping[str, Any]) -> list[datetime]:
         moments += [changed_at for item in history.get("items") or []
                     if item.get("field") == "duedate" and item.get("to")]
     return sorted(moments)
+
+
+def _security_level(security: Any) -> str | None:
+    """An issue security level (`fields.security`, {"id": .., "name": ..}): its name, else its id."""
+    if not isinstance(security, Mapping):
+        return None
+    for value in (security.get("name"), security.get("id")):
+        if value is not None and str(value).strip():
+            return str(value).strip()
+    return None
 
 
 def _first_present(*values: Any) -> Any:
