@@ -573,6 +573,7 @@ def default_demo_settings(base: Path, seed: int = 42) -> Settings:
         "calendar": {"country": "CN"},
         "sources": [{"kind": "demo", "name": "demo", "seed": seed}],
         "projects": DEMO_PROJECT_SETTINGS,
+        "access": DEMO_ACCESS_RULES,
     }
     return parse_settings(data, "built-in demo configuration", base)
 
@@ -585,4 +586,14 @@ DEMO_PROJECT_SETTINGS: list[dict] = [
     {"key": "MOB", "name": "移动办公 App Mobile app", "budget": 2_900_000, "hourly_rate": 400,
      "source_projects": ["acme/mobile-app"]},
     {"key": "OPS", "name": "IT 运维支持 Maintenance stream", "budget": 550_000, "hourly_rate": 300},
+]
+
+# Who sees what in the demo (issue #14): one person for each role. The @acme.cn addresses are
+# demo people's own (pipelines/demo/company.py PEOPLE: 张伟 leads ERP, 杨磊 builds it, 李娜 reports OPS tickets).
+DEMO_ACCESS_RULES: list[dict] = [
+    {"who": "admin@acme.example", "role": "admin", "projects": ["*"]},
+    {"who": "pmo@acme.example", "role": "pmo", "projects": ["*"]},
+    {"who": "zhangwei@acme.cn", "role": "manager", "projects": ["ERP"]},
+    {"who": "yanglei@acme.cn", "role": "member", "projects": ["ERP", "DP"]},
+    {"who": "lina@acme.cn", "role": "viewer", "projects": ["OPS"]},
 ]

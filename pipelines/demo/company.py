@@ -176,3 +176,10 @@ JIRA_SYSTEM_FIELDS = (
     ("summary", "Summary", "string"), ("status", "Status", "status"), ("assignee", "Assignee", "user"),
     ("duedate", "Due Date", "date"), ("timeoriginalestimate", "Original Estimate", "number"),
     ("timespent", "Time Spent", "number"), ("issuelinks", "Linked Issues", "array"))
+
+# Confidential work (label "confidential", issue #14): only the project's managers, the PMO and admins see it.
+SENSITIVE_TASKS: dict[str, tuple[str, ...]] = {
+    "ERP": ("供应商合同谈判 Vendor contract negotiation", "项目预算与人力成本评审 Salary & budget review"),
+    "DP": ("数据平台安全审计 Security audit", "客户敏感数据访问权限审计 PII access review"),
+    "OPS": ("外网渗透测试 Penetration test", "防火墙策略安全审计 Firewall rule audit"),
+}

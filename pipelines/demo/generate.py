@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import numpy as np
 
 from pipelines.demo.company import (
-    CODE_STEPS, DOC_STEPS, MOB_PATH, PEOPLE, PRIORITIES, SLA_DAYS, SPECS, TEAMS, Phase, Spec)
+    CODE_STEPS, DOC_STEPS, MOB_PATH, PEOPLE, PRIORITIES, SENSITIVE_TASKS, SLA_DAYS, SPECS, TEAMS, Phase, Spec)
 from models.planning.calendar import WorkCalendar
 from pipelines.demo.payloads import (
     DemoPayload, github_payloads, gitlab_payloads, jira_payloads, timesheet_payloads)
@@ -66,6 +66,7 @@ class Item:
     hide_assignee: bool = False
     key: str = ""
     num: int = 0
+    sensitive: bool = False  # labelled confidential (SENSITIVE_TASKS)
 
     def transitions(self) -> list[tuple[int, float, str]]:
         """Status path (day, hour, state); hours keep created < start < review < done on one day."""
@@ -177,6 +178,7 @@ def generate_demo(seed: int = 42, as_of: date | None = None,
         (_plan_stream if spec.key == "OPS" else _plan_phased)(spec, ctx)
     _simulate(ctx)
     _assign_keys(ctx)
+    _mark_sensitive(ctx)
     ctx.logs = _worklogs(ctx)
     return [*jira_payloads(ctx), *github_payloads(ctx), *gitlab_payloads(ctx), *timesheet_payloads(ctx)]
 
@@ -356,6 +358,16 @@ def _assign_keys(ctx: Ctx) -> None:
         it = ctx.items[i]
         it.num = counters[it.proj] = counters.get(it.proj, 0) + 1
         it.key = f"{MOB_PATH}#{it.num}" if it.proj == "MOB" else f"{it.proj}-{it.num}"
+
+
+def _mark_sensitive(ctx: Ctx) -> None:
+    """A few plain tasks become the confidential work of SENSITIVE_TASKS (no draws, so the rest stays put)."""
+    for proj, titles in SENSITIVE_TASKS.items():
+        plain = sorted((it for it in ctx.items if it.proj == proj and it.key and it.kind == "task" and not it.subs),
+                       key=lambda it: it.num)
+        for k, title in enumerate(titles):
+            it = plain[(k + 1) * len(plain) // (len(titles) + 1)]
+            it.summary, it.sensitive = title, True
 
 
 def _worklogs(ctx: Ctx) -> dict[int, list[tuple[int, float]]]:
