@@ -365,6 +365,7 @@ def _mark_sensitive(ctx: Ctx) -> None:
     for proj, titles in SENSITIVE_TASKS.items():
         plain = sorted((it for it in ctx.items if it.proj == proj and it.key and it.kind == "task" and not it.subs),
                        key=lambda it: it.num)
+        titles = titles[:len(plain)]  # an early as_of may not have that many tasks yet
         for k, title in enumerate(titles):
             it = plain[(k + 1) * len(plain) // (len(titles) + 1)]
             it.summary, it.sensitive = title, True
