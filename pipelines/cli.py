@@ -146,14 +146,39 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
 
 def cmd_query(args: argparse.Namespace) -> int:
     """The SQL page's door (one read-only statement, row cap, timeout, memory cap), flags to raise the limits."""
+    from warehouse.access import Principal, resolve
     from warehouse.sandbox import run_query
 
     settings = load_settings(args.config)
     with _reported():
-        result = run_query(settings, args.sql, row_cap=args.max_rows, timeout=args.timeout)
+        scope = resolve(settings, Principal(args.as_email)) if args.as_email else None
+        result = run_query(settings, args.sql, row_cap=args.max_rows, timeout=args.timeout, scope=scope)
     _print_frame(result.frame, args.format)
     if result.truncated:
         print(f"lodestar query: result cut at {result.frame.height:,} rows (--max-rows raises the cap)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_access_check(args: argparse.Namespace) -> int:
+    """The role per project that `[[access]]` gives a person, strongest first where several rules apply."""
+    import polars as pl
+
+    from warehouse.access import PERMISSIONS, Principal, resolve, strongest
+    from warehouse.db import read_frame
+
+    settings = load_settings(args.config)
+    scope = resolve(settings, Principal(args.email, tuple(args.group)))
+    with _reported():
+        keys = read_frame(settings, "SELECT project_key FROM projects ORDER BY project_key")["project_key"].to_list()
+    rows = []
+    for key in keys:
+        roles = scope.roles_on(key)
+        rows.append({"project_key": key, "role": strongest(roles) or "none",
+                     "may": ", ".join(action for action in PERMISSIONS if scope.can(action, key)) or "nothing"})
+    _print_frame(pl.DataFrame(rows, schema={"project_key": pl.String, "role": pl.String, "may": pl.String}), args.format)
+    if scope.sees_nothing:
+        ask = settings.auth.contact or "a Lodestar admin"
+        print(f"lodestar access: {args.email} matches no [[access]] rule and sees nothing; ask {ask}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -408,6 +433,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="return at most N rows (default [warehouse] query_max_rows, 100000)")
     query.add_argument("--timeout", type=float, default=None, metavar="S",
                        help="stop the query after S seconds (default [warehouse] query_timeout_seconds, 30)")
+    query.add_argument("--as", dest="as_email", metavar="EMAIL",
+                       help="run with this person's rights under [[access]] (without it: the operator, who sees all)")
+
+    access = commands.add_parser("access", help="who may see and do what ([[access]] rules)")
+    access_commands = access.add_subparsers(dest="access_command", required=True)
+    check = _command(access_commands, "check", cmd_access_check, "print a person's role per project", output=True)
+    check.add_argument("email")
+    check.add_argument("--group", action="append", default=[], metavar="NAME",
+                       help="a group the person is in (as the sign-in's groups claim would say); repeatable")
     return parser
 
 

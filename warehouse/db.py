@@ -25,7 +25,7 @@ import shutil
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -147,8 +147,8 @@ def publish(settings: Settings) -> Path:
     return target
 
 
-def _open_published(settings: Settings) -> duckdb.DuckDBPyConnection:
-    path = settings.warehouse.published_path
+def _open_published(settings: Settings, snapshot: Path | None = None) -> duckdb.DuckDBPyConnection:
+    path = snapshot or settings.warehouse.published_path
     if not path.exists():
         raise WarehouseError(
             f"{path}: no published warehouse yet; run `lodestar sync` (or `lodestar demo`) first"
@@ -187,7 +187,12 @@ def reader_memory_limit(settings: Settings) -> str:
 
 
 @contextlib.contextmanager
-def open_reader(settings: Settings, live_edits: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_reader(
+    settings: Settings,
+    live_edits: bool = False,
+    snapshot: Path | None = None,
+    store_filter: Callable[[duckdb.DuckDBPyConnection, dict[str, list[dict[str, Any]]]], Mapping[str, Sequence[Mapping[str, Any]]]] | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the published snapshot; no file access, no config changes.
 
     With `live_edits`, each write-back table (risks, plan_tasks, standups, …,
@@ -196,11 +201,17 @@ def open_reader(settings: Settings, live_edits: bool = False) -> Iterator[duckdb
     their plain table names; `main.<table>` still reaches the mirror. When the
     store is missing, damaged or replaced (`live_edits_problem`), the mirror is
     shown as it is: the last good copy, not an empty store.
+
+    `snapshot` and `store_filter` are for `warehouse.access` only: a scoped snapshot file, and
+    the filter that keeps the live rows its scope may see. Everyone else reads through
+    `warehouse.access.open_scoped`.
     """
-    con = _open_published(settings)
+    con = _open_published(settings, snapshot)
     try:
         if live_edits:
             tables, problem = store_against_snapshot(settings, con, WRITEBACK_TABLES)
+            if tables is not None and problem is None and store_filter is not None:
+                tables = store_filter(con, tables)
             for table, rows in (tables or {}).items() if problem is None else ():
                 con.register(table, edits_as_arrow(con, table, rows))
         yield con

@@ -26,7 +26,8 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from warehouse.db import WarehouseError, open_reader, reader_memory_bytes, reader_memory_limit
+from warehouse.access import OPERATOR, Scope, open_scoped, resolve
+from warehouse.db import WarehouseError, reader_memory_bytes, reader_memory_limit
 from warehouse.settings import Settings
 
 _BATCH_ROWS: Final = 10_000
@@ -72,16 +73,21 @@ class QueryResult:
         return to_polars(self.table)
 
 
-def run_query(settings: Settings, sql: str, row_cap: int | None = None, timeout: float | None = None) -> QueryResult:
+def run_query(settings: Settings, sql: str, row_cap: int | None = None, timeout: float | None = None,
+              scope: Scope | None = None) -> QueryResult:
     """One checked read-only statement, with write-back edits visible; at most `row_cap` rows and `timeout` s.
 
-    The limits default to `[warehouse] query_max_rows` and `query_timeout_seconds`.
+    The limits default to `[warehouse] query_max_rows` and `query_timeout_seconds`. The query sees
+    what `scope` may see (`warehouse.access`); without one it runs as the operator, who sees all.
+    A scope without the SQL right (viewers) is refused before anything runs.
     """
+    scope = scope or resolve(settings, OPERATOR)
+    scope.require("sql", contact=settings.auth.contact)
     row_cap = row_cap or settings.warehouse.query_max_rows
     timeout = timeout or settings.warehouse.query_timeout_seconds
     statement = check_query(sql)
     started = time.perf_counter()
-    with open_reader(settings, live_edits=True) as con:
+    with open_scoped(settings, scope, live_edits=True) as con:
         timed_out = threading.Event()
 
         def interrupt() -> None:
